@@ -1,0 +1,69 @@
+"""Helpers for reading the weights of bilinear MLPs: models, data, training, checkpoints.
+
+The notebooks in `notebooks/` are the tutorial; this package keeps them short.
+"""
+
+from .checkpoints import (
+    FORMAT_VERSION,
+    CheckpointError,
+    load_checkpoint,
+    model_from_checkpoint,
+    save_checkpoint,
+)
+from .data import (
+    DATASETS,
+    DatasetBundle,
+    DatasetUnavailableError,
+    ImageDataset,
+    build_image_dataloaders,
+    dataset_files_present,
+    load_image_dataset,
+)
+from .models import Bilinear, BilinearImageClassifier, ReLUImageClassifier, build_image_classifier
+from .paths import data_dir, display_path, figures_dir
+from .recipes import PRESETS, TrainedRun, load_or_train, make_config
+from .runtime import resolve_device, set_seed
+from .training import (
+    DEFAULT_CONFIG,
+    build_scheduler,
+    evaluate,
+    resolve_config,
+    run_name,
+    train_image_experiment,
+    warmup_step_factor,
+)
+
+__all__ = [
+    "DATASETS",
+    "DEFAULT_CONFIG",
+    "FORMAT_VERSION",
+    "PRESETS",
+    "Bilinear",
+    "BilinearImageClassifier",
+    "CheckpointError",
+    "DatasetBundle",
+    "DatasetUnavailableError",
+    "ImageDataset",
+    "ReLUImageClassifier",
+    "TrainedRun",
+    "build_image_classifier",
+    "build_image_dataloaders",
+    "build_scheduler",
+    "data_dir",
+    "dataset_files_present",
+    "display_path",
+    "evaluate",
+    "figures_dir",
+    "load_checkpoint",
+    "load_image_dataset",
+    "load_or_train",
+    "make_config",
+    "model_from_checkpoint",
+    "resolve_config",
+    "resolve_device",
+    "run_name",
+    "save_checkpoint",
+    "set_seed",
+    "train_image_experiment",
+    "warmup_step_factor",
+]

@@ -1,0 +1,38 @@
+"""Devices and seeds: the two things every other module needs from the runtime."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+def resolve_device(name: str | torch.device = "auto") -> torch.device:
+    """"auto" gives cuda, then mps, then cpu; "cpu", "cuda", "cuda:N" and "mps" are checked.
+
+    An unknown name, or a device this machine does not have, is a ValueError that says
+    which devices are available.
+    """
+    if isinstance(name, torch.device):
+        name = str(name)
+    cuda_ok = torch.cuda.is_available()
+    mps_ok = bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
+    available = ["cpu"] + (["cuda"] if cuda_ok else []) + (["mps"] if mps_ok else [])
+    if name == "auto":
+        return torch.device("cuda" if cuda_ok else "mps" if mps_ok else "cpu")
+    kind = name.split(":")[0]
+    if kind not in DEVICE_CHOICES:
+        raise ValueError(f"unknown device {name!r}: use one of {list(DEVICE_CHOICES)} (or 'cuda:N')")
+    if kind not in available:
+        raise ValueError(f"device {name!r} is not available on this machine (available: {available}); use 'auto'")
+    return torch.device(name)
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python's, NumPy's and PyTorch's generators (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)  # noqa: NPY002 - seeds the global generator that user code draws from
+    torch.manual_seed(seed)
