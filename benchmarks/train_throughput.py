@@ -1,0 +1,167 @@
+"""Training throughput: the seed notebook's data pipeline against the project's loop.
+
+One epoch of the `two_layer_mnist` architecture (784 -> 300, two bilinear blocks of
+width 300, head to 10; input noise 0.33, layer noise 0.33, AdamW) over generated
+MNIST-shaped images, timed three ways in one run:
+
+1. seed-style: the seed notebook's loop. A torchvision MNIST Dataset (read from IDX files
+   this script writes) with `ToTensor`, a DataLoader with batch_size 100 and shuffling,
+   and the seed's per-step work: reshape, its sparse-noise mask (drawn every step, at
+   probability 0 in the recipe), dense input noise, forward, backward, step, and a log
+   line every 100 steps.
+2. project, batch 100: `training.train_one_epoch` over in-memory tensors batched by index.
+3. project, batch RECOMMENDED_BATCH_SIZE: the same loop at the batch size we recommend
+   for throughput.
+
+It also times a plain float32 matmul and reports which fraction of that FLOP rate the
+training step reaches (counting the matmul FLOPs of forward and backward).
+
+    python benchmarks/train_throughput.py            # the full 60,000-image epoch
+    python benchmarks/train_throughput.py --images 6000   # a quick look
+
+Targets: (3) at least 10x faster than (1), and at least 30% of the matmul rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import struct
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torchvision
+from torch.nn import functional as F
+
+from bilinear_helpers import BilinearImageClassifier, make_config
+from bilinear_helpers.data import tensor_loader
+from bilinear_helpers.training import add_layer_noise, train_one_epoch
+
+RECOMMENDED_BATCH_SIZE = 2048
+SEED_BATCH_SIZE = 100
+
+
+def generated_images(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST-shaped uint8 images and labels (random content: throughput does not care)."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8), rng.integers(0, 10, size=n, dtype=np.uint8)
+
+
+def write_mnist_idx(root: Path, images: np.ndarray, labels: np.ndarray) -> None:
+    """torchvision's MNIST layout: four IDX files in `<root>/MNIST/raw` (the test split tiny)."""
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for prefix, x, y in (("train", images, labels), ("t10k", images[:10], labels[:10])):
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">iiii", 0x803, *x.shape) + x.tobytes())
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">ii", 0x801, len(y)) + y.tobytes())
+
+
+def two_layer_model() -> torch.nn.Module:
+    cfg = make_config("two_layer_mnist")
+    model = BilinearImageClassifier(d_hidden=cfg["model"]["d_hidden"], n_layer=cfg["model"]["n_layer"], seed=0)
+    add_layer_noise(model, cfg["train"]["layer_noise"])
+    return model
+
+
+def optimizer_for(model: torch.nn.Module) -> torch.optim.Optimizer:
+    train = make_config("two_layer_mnist")["train"]
+    return torch.optim.AdamW(model.parameters(), lr=train["lr"], weight_decay=train["weight_decay"])
+
+
+def seed_style_epoch(root: Path, noise: float) -> float:
+    """Seconds for one epoch the way the seed notebook trains."""
+    import torchvision.transforms as transforms
+
+    dataset = torchvision.datasets.MNIST(root=str(root), train=True, transform=transforms.ToTensor(), download=False)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=SEED_BATCH_SIZE, shuffle=True)
+    model, sparse_noise = two_layer_model(), 0.0
+    optimizer = optimizer_for(model)
+    model.train()
+    start = time.perf_counter()
+    for i, (images, labels) in enumerate(loader):
+        images = images.reshape(-1, 28 * 28)
+        noise_mask = torch.bernoulli(sparse_noise * torch.ones_like(images)).bool()
+        images[noise_mask] = 1 - images[noise_mask]
+        images += noise * torch.randn_like(images)
+        loss = F.cross_entropy(model(images), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if (i + 1) % 100 == 0:
+            _ = f"Step [{i + 1}/{len(loader)}], Loss: {loss.item():.4f}"
+    return time.perf_counter() - start
+
+
+def project_epoch(images: torch.Tensor, labels: torch.Tensor, batch_size: int, noise: float) -> float:
+    """Seconds for one epoch of the project's loop at `batch_size`."""
+    model = two_layer_model()
+    optimizer = optimizer_for(model)
+    loader = tensor_loader(images, labels, batch_size, shuffle=True, seed=0)
+    start = time.perf_counter()
+    train_one_epoch(model, loader, optimizer, noise, "cpu")
+    return time.perf_counter() - start
+
+
+def matmul_flop_rate(size: int = 2048, repeats: int = 10) -> float:
+    """FLOP/s of a square float32 matmul, best of `repeats`."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best
+
+
+def training_flops_per_image(d_input: int = 784, d_hidden: int = 300, n_layer: int = 2, d_output: int = 10) -> int:
+    """Matmul FLOPs of one training step per image: forward, weight grads and input grads.
+
+    The embedding needs no input gradient (the pixels are not trained).
+    """
+    embed = 2 * 2 * d_input * d_hidden
+    blocks = n_layer * 3 * 2 * d_hidden * 2 * d_hidden
+    head = 3 * 2 * d_hidden * d_output
+    return embed + blocks + head
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--images", type=int, default=60_000)
+    parser.add_argument("--batch-size", type=int, default=RECOMMENDED_BATCH_SIZE)
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    noise = make_config("two_layer_mnist")["train"]["input_noise_std"]
+    images_u8, labels_u8 = generated_images(args.images)
+    images = torch.from_numpy(images_u8).float().div(255).unsqueeze(1)
+    labels = torch.from_numpy(labels_u8).long()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        write_mnist_idx(Path(tmp), images_u8, labels_u8)
+        t_seed = seed_style_epoch(Path(tmp), noise)
+    t_100 = project_epoch(images, labels, SEED_BATCH_SIZE, noise)
+    t_rec = project_epoch(images, labels, args.batch_size, noise)
+    rate = matmul_flop_rate()
+    flops = training_flops_per_image() * args.images
+
+    print(f"one epoch of two_layer_mnist over {args.images:,} images; {torch.get_num_threads()} threads, "
+          f"torch {torch.__version__}")
+    print(f"float32 matmul rate: {rate / 1e9:.0f} GFLOP/s; training matmul FLOPs per epoch: {flops / 1e9:.0f} G\n")
+    print("| loop | batch | images/s | vs seed-style | share of matmul rate |")
+    print("|---|---|---|---|---|")
+    for label, batch, seconds in (
+        ("seed-style (torchvision Dataset + ToTensor)", SEED_BATCH_SIZE, t_seed),
+        ("project (in-memory tensors)", SEED_BATCH_SIZE, t_100),
+        ("project (in-memory tensors)", args.batch_size, t_rec),
+    ):
+        print(f"| {label} | {batch} | {args.images / seconds:,.0f} | {t_seed / seconds:.1f}x | "
+              f"{flops / seconds / rate:.0%} |")
+    speedup, share = t_seed / t_rec, flops / t_rec / rate
+    print(f"\ntarget >= 10x faster than seed-style: {speedup:.1f}x -> {'met' if speedup >= 10 else 'NOT met'}")
+    print(f"target >= 30% of the matmul rate:    {share:.0%} -> {'met' if share >= 0.30 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
