@@ -49,6 +49,16 @@ PRESETS: dict[str, dict] = {
     ),
 }
 
+TUTORIAL_PRESETS = {"mnist": "mnist_baseline", "fashion_mnist": "fmnist_baseline"}
+
+
+def preset_for(dataset: str) -> str:
+    """The one-layer preset the notebooks use for `dataset` ("mnist" or "fashion_mnist")."""
+    if dataset not in TUTORIAL_PRESETS:
+        raise ValueError(f"unknown dataset {dataset!r}: choose one of {sorted(TUTORIAL_PRESETS)}")
+    return TUTORIAL_PRESETS[dataset]
+
+
 # Flat override names accepted by make_config, and the section each one lives in.
 _SECTION_OF = {
     **{key: "train" for key in DEFAULT_CONFIG["train"]},
