@@ -1,0 +1,104 @@
+import matplotlib
+import pytest
+import torch
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from bilinear_helpers import BilinearImageClassifier, decompose_bilinear_model, figures_dir  # noqa: E402
+from bilinear_helpers import plotting as P  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def artifacts():
+    return decompose_bilinear_model(BilinearImageClassifier(d_hidden=12, d_output=4, seed=0),
+                                    class_names=["a", "b", "c", "d"])
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_rank_label():
+    assert [P.rank_label(i, 10) for i in (9, 8, 0, 1, -1, -2)] == ["+1", "+2", "-1", "-2", "+1", "+2"]
+
+
+def test_matplotlib_figures_are_returned_and_saved(artifacts):
+    images = torch.rand(20, 1, 28, 28)
+    figures = {
+        "spectra": P.plot_spectra(artifacts, save_as="spectra"),
+        "grid": P.plot_eigenvector_grid(artifacts, k=2, save_as="grid"),
+        "side": P.plot_eigenvectors_side_by_side({"m1": artifacts, "m2": artifacts}, save_as="side"),
+        "prediction": P.plot_prediction(artifacts, images[0], n_classes=2, k=3, save_as="prediction"),
+        "images": P.plot_image_grid(images[:5], titles=list("abcde"), save_as="images"),
+    }
+    for name, fig in figures.items():
+        assert isinstance(fig, matplotlib.figure.Figure), name
+        assert (figures_dir() / f"{name}.png").stat().st_size > 1000, name
+    assert len(figures["grid"].axes) == 4 * 4  # 4 classes x (2 positive + 2 negative)
+
+
+def test_figures_are_not_saved_without_a_name(artifacts):
+    P.plot_spectra(artifacts)
+    assert list(figures_dir().iterdir()) == []
+
+
+def test_eigenvector_plotter_reads_one_matrix(artifacts):
+    images = torch.rand(30, 1, 28, 28)
+    plotter = P.EigenvectorPlotter(artifacts.symmetrized_tensor, torch.eye(4), dataset=images,
+                                   Embed=artifacts.embedding_weight)
+    values, pixels = plotter.eigen(1)
+    torch.testing.assert_close(values, artifacts.eigenvalues[1])
+    assert torch.all(pixels.sum(-1) > 0)  # the package's sign rule
+    # the same pixel-space eigenvectors as the decomposition (eigenvalues are distinct here)
+    torch.testing.assert_close(pixels, artifacts.eigenvectors_input[1])
+    for sort in ("eigs", "activations"):
+        fig = plotter.plot_component(1, topk_eigs=2, sort=sort, suptitle="t", save_as=f"plotter_{sort}")
+        assert isinstance(fig, matplotlib.figure.Figure)
+    assert (figures_dir() / "plotter_eigs.png").exists()
+    bare = P.EigenvectorPlotter(artifacts.symmetrized_tensor, torch.eye(4), Embed=artifacts.embedding_weight)
+    assert isinstance(bare.plot_component(0, topk_eigs=2), matplotlib.figure.Figure)
+
+
+def test_eigenvector_plotter_rejects_bad_shapes(artifacts):
+    with pytest.raises(ValueError, match=r"square interaction matrices \[K, d, d\]"):
+        P.EigenvectorPlotter(torch.zeros(4, 12, 5), torch.eye(4))
+    with pytest.raises(ValueError, match="Embed must be"):
+        P.EigenvectorPlotter(artifacts.symmetrized_tensor, torch.eye(4), Embed=torch.zeros(7, 784))
+    with pytest.raises(ValueError, match="one row per matrix"):
+        P.EigenvectorPlotter(artifacts.symmetrized_tensor, torch.eye(3))
+    plotter = P.EigenvectorPlotter(artifacts.symmetrized_tensor, torch.eye(4))
+    with pytest.raises(ValueError, match="unknown sort"):
+        plotter.plot_component(0, sort="size")
+
+
+def test_explorer_steps_restyle_every_trace_consistently(artifacts):
+    images = torch.rand(25, 1, 28, 28)
+    fig = P.eigenvector_explorer(artifacts, images, k=2, n_images=3, save_as="explorer")
+    n_traces = len(fig.data)
+    assert n_traces == 1 + 4 + 3  # eigenvector, one spectrum per class, top images
+    steps = fig.layout.sliders[0].steps
+    assert len(steps) == 4 * 4  # classes x (2 positive + 2 negative)
+    for step in steps:
+        restyle, layout = step.args
+        assert all(len(values) == n_traces for values in restyle.values())
+    # step 5: class "b", the second most positive eigenvector
+    restyle, layout = steps[5].args
+    assert layout["title.text"].startswith("class b, eigenvector +2")
+    assert restyle["visible"][1:5] == [False, True, False, False]
+    assert restyle["selectedpoints"][2] == [12 - 2]
+    assert max(max(abs(v) for v in row) for row in restyle["z"][0]) == 100
+    html = (figures_dir() / "explorer.html").read_text()
+    assert 'id="bilinear-explorer"' in html and "cdn.plot.ly" in html
+    buttons = fig.layout.updatemenus[0].buttons
+    assert [b.args[1]["sliders[0].active"] for b in buttons] == [0, 4, 8, 12]
+
+
+def test_pixel_plots_need_pixel_space_eigenvectors():
+    deep = decompose_bilinear_model(BilinearImageClassifier(d_hidden=6, d_output=3, n_layer=2))
+    with pytest.raises(ValueError, match="not in pixel space"):
+        P.plot_eigenvector_grid(deep)
+    with pytest.raises(ValueError, match="pixel-space eigenvectors"):
+        P.eigenvector_explorer(deep, torch.rand(3, 784))
