@@ -372,8 +372,8 @@ def eigenvector_logits(model: nn.Module, vectors: Float[Tensor, "k hid"], layer:
 
 
 def pixel_energy_fraction(
-    pixels: Float[Tensor, "... inp"], mask: Float[Tensor, " inp"]
-) -> Float[Tensor, ...]:
+    pixels: Float[Tensor, "*batch inp"], mask: Float[Tensor, " inp"]
+) -> Float[Tensor, " *batch"]:
     """The share of each pixel-space eigenvector's squared norm that falls on `mask`.
 
     With `mask` = pixels the data rarely inks, it measures how much of a feature is spent
@@ -381,3 +381,10 @@ def pixel_energy_fraction(
     """
     mask = mask.to(pixels.dtype)
     return (pixels**2 * mask).sum(-1) / (pixels**2).sum(-1)
+
+
+def hoyer_sparsity(pixels: Float[Tensor, "*batch inp"]) -> Float[Tensor, " *batch"]:
+    """Hoyer's sparsity `(sqrt(n) - |p|_1 / |p|_2) / (sqrt(n) - 1)`: 0 for a flat vector, 1 for one pixel."""
+    n = pixels.shape[-1]
+    ratio = pixels.abs().sum(-1) / pixels.norm(dim=-1)
+    return (n**0.5 - ratio) / (n**0.5 - 1)

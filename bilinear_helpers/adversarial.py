@@ -1,0 +1,96 @@
+"""Adversarial masks read off the weights (Pearce et al., ICLR 2025, section 4).
+
+Decoders are the top-k positive eigenvectors of every class, in pixel space: `E^T v`,
+stacked into `P [C*k, d_input]`. Their pseudo-inverse gives encoders `m_i` with
+`(E^T v_j) . m_i = v_j . (E m_i) = delta_ij`: adding `m_i` to an image raises the projection
+on decoder i by exactly one and leaves every other stacked decoder's projection unchanged.
+
+The mask for a target class is the encoder of its leading eigenvector, scaled to unit
+norm: it pushes the target's strongest feature while holding still the top-k features of
+every class (the target's others included). The more decoders are held still (larger k),
+the larger the encoders' norms, and the weaker a unit-norm mask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from jaxtyping import Float
+from torch import Tensor
+
+
+@dataclass
+class AdversarialMasks:
+    """Decoders, encoders and unit-norm masks; see the module docstring for the construction."""
+
+    decoders: Float[Tensor, "cls k inp"]  # pixel-space eigenvectors E^T v, top-k positive per class
+    decoders_hidden: Float[Tensor, "cls k hid"]  # the same eigenvectors v in hidden space
+    encoders: Float[Tensor, "cls k inp"]  # rows of the pseudo-inverse of the stacked decoders
+    masks: Float[Tensor, "cls inp"]  # per target class: its leading encoder, scaled to unit norm
+    embedding_weight: Float[Tensor, "hid inp"]
+
+    def biorthogonality(self) -> Float[Tensor, "n n"]:
+        """`v_j . (E m_i)` for all stacked pairs, in hidden space: the identity when the construction holds."""
+        hidden_encoders = self.encoders.reshape(-1, self.encoders.shape[-1]) @ self.embedding_weight.T
+        return self.decoders_hidden.reshape(-1, self.decoders_hidden.shape[-1]) @ hidden_encoders.T
+
+
+def adversarial_masks(artifacts, embed_w: Float[Tensor, "hid inp"], k: int = 10) -> AdversarialMasks:
+    """Encoders and masks from the top-k positive eigenvectors of every class (one-layer models).
+
+    Needs `C*k <= d_hidden` so that the stacked decoders can be independent.
+    """
+    if artifacts.layer != 0 or artifacts.bias:
+        raise ValueError("adversarial masks need a bias-free one-layer decomposition (eigenvectors linear in pixels)")
+    n_classes, width = artifacts.eigenvalues.shape
+    if not 1 <= k or n_classes * k > width:
+        raise ValueError(f"k must be between 1 and d_hidden / classes = {width // n_classes}, got {k}")
+    embed_w = embed_w.to(artifacts.eigenvectors_hidden.dtype)
+    top = artifacts.top(k, by="positive")  # [C, k], most positive first
+    hidden = artifacts.eigenvectors_hidden.gather(2, top.unsqueeze(1).expand(-1, width, -1)).transpose(1, 2)
+    decoders = hidden @ embed_w  # [C, k, inp]
+    stacked = decoders.reshape(n_classes * k, -1)
+    encoders = torch.linalg.pinv(stacked).T.reshape(n_classes, k, -1)
+    leading = encoders[:, 0]
+    return AdversarialMasks(
+        decoders=decoders,
+        decoders_hidden=hidden,
+        encoders=encoders,
+        masks=leading / leading.norm(dim=-1, keepdim=True),
+        embedding_weight=embed_w,
+    )
+
+
+def random_masks_like(masks: Float[Tensor, "cls inp"], seed: int = 0) -> tuple[Tensor, Tensor]:
+    """Controls of the same norm: Gaussian directions, and each mask's pixels permuted."""
+    generator = torch.Generator().manual_seed(seed)
+    gaussian = torch.randn(masks.shape, generator=generator, dtype=masks.dtype)
+    gaussian = gaussian / gaussian.norm(dim=-1, keepdim=True) * masks.norm(dim=-1, keepdim=True)
+    permuted = torch.stack([m[torch.randperm(m.numel(), generator=generator)] for m in masks])
+    return gaussian, permuted
+
+
+@torch.no_grad()
+def mask_attack(
+    model, images: Tensor, labels: Tensor, masks: Float[Tensor, "cls inp"], strengths
+) -> dict[str, Float[Tensor, "strength cls"]]:
+    """Add `strength * masks[t]` to every test image not of class t; for each strength and target.
+
+    Returns `accuracy` (against the true labels) and `target_rate` (share classified as t),
+    each `[len(strengths), C]`. Pixels are not clipped to [0, 1]: the masks probe the model,
+    not the camera.
+    """
+    flat = images.reshape(len(images), -1)
+    dtype = next(model.parameters()).dtype
+    flat, masks = flat.to(dtype), masks.to(dtype)
+    accuracy = torch.zeros(len(strengths), len(masks), dtype=torch.float64)
+    target_rate = torch.zeros_like(accuracy)
+    for t in range(len(masks)):
+        others = labels != t
+        base, truth = flat[others], labels[others]
+        for s, strength in enumerate(strengths):
+            predicted = model(base + float(strength) * masks[t]).argmax(-1)
+            accuracy[s, t] = (predicted == truth).double().mean()
+            target_rate[s, t] = (predicted == t).double().mean()
+    return {"accuracy": accuracy, "target_rate": target_rate}

@@ -1,0 +1,95 @@
+"""Low-rank versions of a decomposed model: keep a few eigen-components, or a few HOSVD terms.
+
+Because `logit_c = sum_i lambda_i (v_i . h)^2` exactly, dropping components gives a model
+whose logits are partial sums. Two rules pick what to keep for each class:
+
+- "abs": the k components with the largest |lambda|;
+- "paired": the k most positive and the k most negative (2k in all).
+
+The HOSVD of the earlier paper flattens the class tensor to `[C, d*d]` and keeps its top
+singular components: a low-rank approximation across classes rather than within one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+from einops import einsum, rearrange
+from jaxtyping import Float, Int64
+from torch import Tensor
+
+TRUNCATION_RULES = ("abs", "paired")
+
+
+def _ordered_cumulative(contrib: Tensor, order: Tensor) -> Tensor:
+    """Cumulative sums of `contrib [B, C, d]` over components taken in `order [C, d]`, with a leading 0."""
+    ordered = contrib.gather(2, order.unsqueeze(0).expand(len(contrib), -1, -1))
+    zero = torch.zeros_like(ordered[:, :, :1])
+    return torch.cat([zero, ordered.cumsum(dim=-1)], dim=-1)  # [B, C, d + 1]: entry k keeps k components
+
+
+def truncated_logits_by_k(
+    artifacts, x: Tensor, ks: Iterable[int], by: str = "abs"
+) -> Float[Tensor, "k batch cls"]:
+    """Logits that keep k components per class, for every k in `ks` (k >= width keeps all).
+
+    `by="abs"` keeps the k largest |lambda|; `by="paired"` the k most positive and the k
+    most negative. k = 0 keeps nothing: every logit is 0.
+    """
+    if by not in TRUNCATION_RULES:
+        raise ValueError(f"unknown truncation rule {by!r}: use one of {list(TRUNCATION_RULES)}")
+    ks = [int(k) for k in ks]
+    if any(k < 0 for k in ks):
+        raise ValueError(f"k must be >= 0, got {ks}")
+    width = artifacts.eigenvalues.shape[-1]
+    contrib = artifacts.contributions(x)  # [B, C, d]
+    if by == "abs":
+        cumulative = _ordered_cumulative(contrib, artifacts.top(width, by="abs"))
+        return torch.stack([cumulative[:, :, min(k, width)] for k in ks])
+    positive = _ordered_cumulative(contrib, artifacts.top(width, by="positive"))
+    negative = _ordered_cumulative(contrib, artifacts.top(width, by="negative"))
+    full = contrib.sum(-1)
+    # k from each end; once the two ends meet (2k >= width) every component is kept
+    return torch.stack([full if 2 * k >= width else positive[:, :, k] + negative[:, :, k] for k in ks])
+
+
+def truncated_accuracy(
+    artifacts, x: Tensor, y: Int64[Tensor, " batch"], ks: Iterable[int], by: str = "abs", batch_size: int = 1000
+) -> list[float]:
+    """Test accuracy of the model truncated to k components per class, for each k in `ks`."""
+    ks = list(ks)
+    correct = torch.zeros(len(ks), dtype=torch.int64)
+    for start in range(0, len(x), batch_size):
+        logits = truncated_logits_by_k(artifacts, x[start : start + batch_size], ks, by)
+        correct += (logits.argmax(-1) == y[start : start + batch_size].to(logits.device)).sum(-1).cpu()
+    return (correct.double() / len(x)).tolist()
+
+
+def hosvd(tensor: Float[Tensor, "cls in1 in2"]) -> tuple[Tensor, Tensor, Tensor]:
+    """SVD of the class tensor flattened to `[C, d*d]`: `(U [C, r], S [r], V [r, d, d])`, r = min(C, d*d).
+
+    `tensor[c] = sum_n U[c, n] S[n] V[n]`: each V[n] is an interaction matrix shared by all
+    classes, mixed into class c with weight `U[c, n] S[n]`.
+    """
+    u, s, vh = torch.linalg.svd(rearrange(tensor, "cls in1 in2 -> cls (in1 in2)"), full_matrices=False)
+    return u, s, rearrange(vh, "n (in1 in2) -> n in1 in2", in1=tensor.shape[-2])
+
+
+def hosvd_truncated_tensor(tensor: Float[Tensor, "cls in1 in2"], n: int) -> Float[Tensor, "cls in1 in2"]:
+    """The class tensor rebuilt from its top n HOSVD components (n >= C rebuilds it exactly)."""
+    u, s, v = hosvd(tensor)
+    n = min(int(n), len(s))
+    return einsum(u[:, :n] * s[:n], v[:n], "cls n, n in1 in2 -> cls in1 in2")
+
+
+def hosvd_accuracy(artifacts, x: Tensor, y: Tensor, ns: Iterable[int]) -> list[float]:
+    """Accuracy when every class's matrix is rebuilt from the top n HOSVD components, for each n."""
+    features = artifacts.features(x)
+    y = y.to(features.device)
+    accuracies = []
+    for n in ns:
+        tensor = hosvd_truncated_tensor(artifacts.symmetrized_tensor, n)
+        logits = einsum(features, tensor, features, "b in1, cls in1 in2, b in2 -> b cls")
+        accuracies.append((logits.argmax(-1) == y).double().mean().item())
+    return accuracies

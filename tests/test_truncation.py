@@ -1,0 +1,84 @@
+import pytest
+import torch
+
+from bilinear_helpers import BilinearImageClassifier, decompose_bilinear_model
+from bilinear_helpers.decomposition import hoyer_sparsity
+from bilinear_helpers.truncation import (
+    hosvd,
+    hosvd_accuracy,
+    hosvd_truncated_tensor,
+    truncated_accuracy,
+    truncated_logits_by_k,
+)
+
+
+@pytest.fixture(scope="module")
+def setup():
+    model = BilinearImageClassifier(d_input=30, d_hidden=10, d_output=4, seed=2).double()
+    x = torch.randn(50, 30, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        y = model(x).argmax(-1)
+    return model, decompose_bilinear_model(model), x, y
+
+
+@pytest.mark.parametrize("by", ["abs", "paired"])
+def test_full_rank_truncation_equals_the_model(setup, by):
+    model, art, x, y = setup
+    full = truncated_logits_by_k(art, x, [10, 99], by=by)
+    with torch.no_grad():
+        torch.testing.assert_close(full[0], model(x))
+        torch.testing.assert_close(full[1], model(x))
+    assert truncated_accuracy(art, x, y, [10], by=by) == [1.0]  # y are the model's own predictions
+
+
+@pytest.mark.parametrize("by", ["abs", "paired"])
+def test_k_zero_gives_constant_logits(setup, by):
+    _, art, x, _ = setup
+    assert torch.equal(truncated_logits_by_k(art, x, [0], by=by)[0], torch.zeros(50, 4, dtype=torch.float64))
+
+
+def test_abs_rule_keeps_the_largest_eigenvalues(setup):
+    _, art, x, _ = setup
+    k = 3
+    keep = art.top(k, by="abs")
+    expected = art.contributions(x).gather(2, keep.unsqueeze(0).expand(50, -1, -1)).sum(-1)
+    torch.testing.assert_close(truncated_logits_by_k(art, x, [k])[0], expected)
+
+
+def test_paired_rule_keeps_both_ends(setup):
+    _, art, x, _ = setup
+    contrib = art.contributions(x)
+    expected = contrib[:, :, [0, 1, 8, 9]].sum(-1)  # 2 most negative + 2 most positive (ascending order)
+    torch.testing.assert_close(truncated_logits_by_k(art, x, [2], by="paired")[0], expected)
+
+
+def test_truncation_rejects_bad_arguments(setup):
+    _, art, x, y = setup
+    with pytest.raises(ValueError, match="unknown truncation rule 'top'"):
+        truncated_accuracy(art, x, y, [1], by="top")
+    with pytest.raises(ValueError, match="k must be >= 0"):
+        truncated_accuracy(art, x, y, [-1])
+
+
+def test_batched_accuracy_matches_one_batch(setup):
+    _, art, x, y = setup
+    assert truncated_accuracy(art, x, y, [1, 2, 5], batch_size=7) == truncated_accuracy(art, x, y, [1, 2, 5])
+
+
+def test_hosvd_at_full_rank_rebuilds_the_tensor(setup):
+    model, art, x, y = setup
+    u, s, v = hosvd(art.bilinear_tensor)
+    assert u.shape == (4, 4) and s.shape == (4,) and v.shape == (4, 10, 10)
+    assert torch.all(s[:-1] >= s[1:])
+    torch.testing.assert_close(hosvd_truncated_tensor(art.bilinear_tensor, 4), art.bilinear_tensor)
+    assert hosvd_accuracy(art, x, y, [4]) == [1.0]
+    one = hosvd_truncated_tensor(art.bilinear_tensor, 1)
+    assert torch.linalg.matrix_rank(one.reshape(4, -1)) == 1
+
+
+def test_hoyer_sparsity_bounds():
+    one_pixel = torch.zeros(784, dtype=torch.float64)
+    one_pixel[3] = 2.0
+    flat = torch.ones(784, dtype=torch.float64)
+    assert hoyer_sparsity(one_pixel).item() == pytest.approx(1.0)
+    assert hoyer_sparsity(flat).item() == pytest.approx(0.0, abs=1e-12)
