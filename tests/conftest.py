@@ -23,26 +23,23 @@ def isolated_data(tmp_path, monkeypatch):
     data_module.clear_dataset_cache()
 
 
-def write_idx_images(path: Path, images: np.ndarray, compress: bool = False) -> None:
-    """IDX3 unsigned-byte file: magic 0x00000803, then N, rows, cols (big-endian)."""
-    payload = struct.pack(">iiii", 0x00000803, *images.shape) + images.astype(np.uint8).tobytes()
+def _write_idx(path: Path, payload: bytes, compress: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if compress:
         with gzip.open(path.with_name(path.name + ".gz"), "wb") as f:
             f.write(payload)
     else:
         path.write_bytes(payload)
+
+
+def write_idx_images(path: Path, images: np.ndarray, compress: bool = False) -> None:
+    """IDX3 unsigned-byte file: magic 0x00000803, then N, rows, cols (big-endian)."""
+    _write_idx(path, struct.pack(">iiii", 0x00000803, *images.shape) + images.astype(np.uint8).tobytes(), compress)
 
 
 def write_idx_labels(path: Path, labels: np.ndarray, compress: bool = False) -> None:
     """IDX1 unsigned-byte file: magic 0x00000801, then N (big-endian)."""
-    payload = struct.pack(">ii", 0x00000801, len(labels)) + labels.astype(np.uint8).tobytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if compress:
-        with gzip.open(path.with_name(path.name + ".gz"), "wb") as f:
-            f.write(payload)
-    else:
-        path.write_bytes(payload)
+    _write_idx(path, struct.pack(">ii", 0x00000801, len(labels)) + labels.astype(np.uint8).tobytes(), compress)
 
 
 def synthetic_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
