@@ -3,6 +3,7 @@
 The notebooks in `notebooks/` are the tutorial; this package keeps them short.
 """
 
+from .adversarial import AdversarialMasks, adversarial_masks, mask_attack
 from .checkpoints import (
     FORMAT_VERSION,
     CheckpointError,
@@ -41,8 +42,15 @@ from .training import (
     train_image_experiment,
     warmup_step_factor,
 )
+from .truncation import hosvd, hosvd_accuracy, truncated_accuracy
 
 __all__ = [
+    "AdversarialMasks",
+    "adversarial_masks",
+    "hosvd",
+    "hosvd_accuracy",
+    "mask_attack",
+    "truncated_accuracy",
     "DATASETS",
     "DEFAULT_CONFIG",
     "FORMAT_VERSION",
