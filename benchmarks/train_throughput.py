@@ -16,8 +16,12 @@ MNIST-shaped images, timed three ways in one run:
 It also times a plain float32 matmul and reports which fraction of that FLOP rate the
 training step reaches (counting the matmul FLOPs of forward and backward).
 
-    python benchmarks/train_throughput.py            # the full 60,000-image epoch
-    python benchmarks/train_throughput.py --images 6000   # a quick look
+    python benchmarks/train_throughput.py                  # the full 60,000-image epoch
+    python benchmarks/train_throughput.py --images 6000    # a quick look
+    python benchmarks/train_throughput.py --device cuda    # on a GPU, as the seed notebook trained
+
+On a GPU both loops run the model there; the seed-style loop moves each batch to the
+device as the seed notebook does, the project's loop keeps the whole dataset on it.
 
 Targets: (3) at least 10x faster than (1), and at least 30% of the matmul rate.
 """
@@ -35,7 +39,7 @@ import torch
 import torchvision
 from torch.nn import functional as F
 
-from bilinear_helpers import BilinearImageClassifier, make_config
+from bilinear_helpers import BilinearImageClassifier, make_config, resolve_device
 from bilinear_helpers.data import tensor_loader
 from bilinear_helpers.training import add_layer_noise, train_one_epoch
 
@@ -58,11 +62,16 @@ def write_mnist_idx(root: Path, images: np.ndarray, labels: np.ndarray) -> None:
         (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">ii", 0x801, len(y)) + y.tobytes())
 
 
-def two_layer_model() -> torch.nn.Module:
+def two_layer_model(device: torch.device) -> torch.nn.Module:
     cfg = make_config("two_layer_mnist")
     model = BilinearImageClassifier(d_hidden=cfg["model"]["d_hidden"], n_layer=cfg["model"]["n_layer"], seed=0)
     add_layer_noise(model, cfg["train"]["layer_noise"])
-    return model
+    return model.to(device)
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 def optimizer_for(model: torch.nn.Module) -> torch.optim.Optimizer:
@@ -70,18 +79,19 @@ def optimizer_for(model: torch.nn.Module) -> torch.optim.Optimizer:
     return torch.optim.AdamW(model.parameters(), lr=train["lr"], weight_decay=train["weight_decay"])
 
 
-def seed_style_epoch(root: Path, noise: float) -> float:
+def seed_style_epoch(root: Path, noise: float, device: torch.device) -> float:
     """Seconds for one epoch the way the seed notebook trains."""
     import torchvision.transforms as transforms
 
     dataset = torchvision.datasets.MNIST(root=str(root), train=True, transform=transforms.ToTensor(), download=False)
     loader = torch.utils.data.DataLoader(dataset, batch_size=SEED_BATCH_SIZE, shuffle=True)
-    model, sparse_noise = two_layer_model(), 0.0
+    model, sparse_noise = two_layer_model(device), 0.0
     optimizer = optimizer_for(model)
     model.train()
+    synchronize(device)
     start = time.perf_counter()
     for i, (images, labels) in enumerate(loader):
-        images = images.reshape(-1, 28 * 28)
+        images, labels = images.reshape(-1, 28 * 28).to(device), labels.to(device)
         noise_mask = torch.bernoulli(sparse_noise * torch.ones_like(images)).bool()
         images[noise_mask] = 1 - images[noise_mask]
         images += noise * torch.randn_like(images)
@@ -91,29 +101,41 @@ def seed_style_epoch(root: Path, noise: float) -> float:
         optimizer.step()
         if (i + 1) % 100 == 0:
             _ = f"Step [{i + 1}/{len(loader)}], Loss: {loss.item():.4f}"
+    synchronize(device)
     return time.perf_counter() - start
 
 
-def project_epoch(images: torch.Tensor, labels: torch.Tensor, batch_size: int, noise: float) -> float:
-    """Seconds for one epoch of the project's loop at `batch_size`."""
-    model = two_layer_model()
+def project_epoch(images: torch.Tensor, labels: torch.Tensor, batch_size: int, noise: float,
+                  device: torch.device) -> float:
+    """Seconds for one epoch of the project's loop at `batch_size`, the data already on `device`."""
+    model = two_layer_model(device)
     optimizer = optimizer_for(model)
-    loader = tensor_loader(images, labels, batch_size, shuffle=True, seed=0)
+    loader = tensor_loader(images.to(device), labels.to(device), batch_size, shuffle=True, seed=0)
+    synchronize(device)
     start = time.perf_counter()
-    train_one_epoch(model, loader, optimizer, noise, "cpu")
+    train_one_epoch(model, loader, optimizer, noise, device)
+    synchronize(device)
     return time.perf_counter() - start
 
 
-def matmul_flop_rate(size: int = 2048, repeats: int = 10) -> float:
-    """FLOP/s of a square float32 matmul, best of `repeats`."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
+def matmul_flop_rate(device: torch.device, size: int = 2048, seconds: float = 3.0) -> float:
+    """Sustained FLOP/s of square float32 matmuls on `device`: the mean over about `seconds`.
+
+    Timed like the training epoch (one long run, not the best of a few), so that the
+    share of the rate compares like with like on a machine whose clock varies.
+    """
+    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
     a @ b
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
+    synchronize(device)
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
         a @ b
-        best = min(best, time.perf_counter() - start)
-    return 2 * size**3 / best
+        count += 1
+        if device.type == "cuda" and count % 10:
+            continue
+        synchronize(device)
+    synchronize(device)
+    return 2 * size**3 * count / (time.perf_counter() - start)
 
 
 def training_flops_per_image(d_input: int = 784, d_hidden: int = 300, n_layer: int = 2, d_output: int = 10) -> int:
@@ -131,7 +153,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=60_000)
     parser.add_argument("--batch-size", type=int, default=RECOMMENDED_BATCH_SIZE)
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
     args = parser.parse_args()
+    device = resolve_device(args.device)
     torch.manual_seed(0)
     noise = make_config("two_layer_mnist")["train"]["input_noise_std"]
     images_u8, labels_u8 = generated_images(args.images)
@@ -140,14 +164,14 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         write_mnist_idx(Path(tmp), images_u8, labels_u8)
-        t_seed = seed_style_epoch(Path(tmp), noise)
-    t_100 = project_epoch(images, labels, SEED_BATCH_SIZE, noise)
-    t_rec = project_epoch(images, labels, args.batch_size, noise)
-    rate = matmul_flop_rate()
+        t_seed = seed_style_epoch(Path(tmp), noise, device)
+    t_100 = project_epoch(images, labels, SEED_BATCH_SIZE, noise, device)
+    t_rec = project_epoch(images, labels, args.batch_size, noise, device)
+    rate = matmul_flop_rate(device)
     flops = training_flops_per_image() * args.images
 
-    print(f"one epoch of two_layer_mnist over {args.images:,} images; {torch.get_num_threads()} threads, "
-          f"torch {torch.__version__}")
+    print(f"one epoch of two_layer_mnist over {args.images:,} images on {device} "
+          f"({torch.get_num_threads()} CPU threads), torch {torch.__version__}")
     print(f"float32 matmul rate: {rate / 1e9:.0f} GFLOP/s; training matmul FLOPs per epoch: {flops / 1e9:.0f} G\n")
     print("| loop | batch | images/s | vs seed-style | share of matmul rate |")
     print("|---|---|---|---|---|")
