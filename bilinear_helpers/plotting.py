@@ -17,6 +17,7 @@ import torch
 from jaxtyping import Float
 from torch import Tensor
 
+from .decomposition import orient_eigenvectors, symmetrize_bilinear_tensor
 from .paths import figures_dir
 
 PNG_DPI = 110
@@ -209,13 +210,10 @@ class EigenvectorPlotter:
 
     def eigen(self, i: int) -> tuple[Float[Tensor, " comp"], Float[Tensor, "comp inp"]]:
         """Eigenvalues (ascending) and oriented pixel-space eigenvectors (rows) of `B[i]`."""
-        from .decomposition import orient_eigenvectors, symmetrize_bilinear_tensor
-
         values, vectors = torch.linalg.eigh(symmetrize_bilinear_tensor(self.B[i].to(torch.float64)))
         pixels = vectors.T if self.Embed is None else vectors.T @ self.Embed.to(torch.float64)
-        white = torch.ones(1, pixels.shape[1], 1, dtype=torch.float64)
-        pixels = orient_eigenvectors(pixels.T.unsqueeze(0), white[0, :, 0])[0].T
-        return values, pixels
+        white = torch.ones(pixels.shape[1], dtype=torch.float64)
+        return values, orient_eigenvectors(pixels.T.unsqueeze(0), white)[0].T
 
     def plot_component(self, i: int, topk_eigs: int = 4, sort: str = "eigs", vmax: float | None = None,
                        classes=range(10), suptitle: str | None = None, n_images: int = 3,
