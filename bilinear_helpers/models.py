@@ -1,19 +1,21 @@
-"""The bilinear layer, the bilinear image classifier and a ReLU baseline.
+"""The bilinear layer, the bilinear image classifier, a ReLU baseline, and accuracy.
 
 A bilinear layer computes `g(h) = (L h) * (R h)`: every output is a quadratic form of
-the input, so a model built from one embedding, bilinear blocks and a linear readout is
-a polynomial whose coefficients can be read straight off the weights.
+the input, so a model built from one embedding `E`, bilinear blocks and a readout `U` is
+a polynomial whose coefficients can be read straight off the weights. A "block" is one
+bilinear layer; arguments named `layer` index blocks from 0 (negative from the end).
 """
 
 from __future__ import annotations
 
-import difflib
-from typing import Any
+from contextlib import contextmanager
 
 import torch
 from einops import rearrange
-from jaxtyping import Float
+from jaxtyping import Float, Int64
 from torch import Tensor, nn
+
+from .config import ModelConfig, section
 
 GATES = {None: None, "relu": nn.functional.relu, "silu": nn.functional.silu, "gelu": nn.functional.gelu}
 
@@ -72,69 +74,79 @@ def _flatten_images(x: Tensor, d_input: int) -> Float[Tensor, "batch d_input"]:
     return flat
 
 
-class _SeededInit:
-    """Context manager: build parameters from `seed` without touching the global RNG."""
-
-    def __init__(self, seed: int):
-        self.seed = seed
-        self._fork = torch.random.fork_rng(devices=[])
-
-    def __enter__(self):
-        self._fork.__enter__()
-        torch.manual_seed(self.seed)
-
-    def __exit__(self, *exc):
-        return self._fork.__exit__(*exc)
+@contextmanager
+def _seeded(seed: int):
+    """Build parameters from `seed` without touching the global RNG."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
 
 
-class BilinearImageClassifier(nn.Module):
-    """`embed` (pixels to hidden, no bias), `n_layer` Bilinear blocks, `head` (no bias).
+class _ImageClassifier(nn.Module):
+    """`embed` (pixels to hidden, no bias), `n_layer` blocks, `head` (no bias), drawn from `seed`."""
 
-    logits = head(block_n(... block_1(embed(x)))); with `residual=True` each block adds
-    its output to its input. The weights are drawn from `seed`, leaving the global RNG as
-    it was.
-    """
-
-    def __init__(
-        self,
-        d_input: int = 784,
-        d_hidden: int = 256,
-        d_output: int = 10,
-        n_layer: int = 1,
-        bias: bool = False,
-        residual: bool = False,
-        seed: int = 0,
-        gate: str | None = None,
-    ):
+    def __init__(self, d_input: int, d_hidden: int, d_output: int, n_layer: int, seed: int, make_block):
         super().__init__()
         if n_layer < 1:
             raise ValueError(f"n_layer must be at least 1, got {n_layer}")
-        self.d_input, self.d_hidden, self.d_output = d_input, d_hidden, d_output
-        self.n_layer, self.bias, self.residual, self.gate = n_layer, bias, residual, gate
-        with _SeededInit(seed):
+        self.d_input, self.d_hidden, self.d_output, self.n_layer = d_input, d_hidden, d_output, n_layer
+        with _seeded(seed):
             self.embed = nn.Linear(d_input, d_hidden, bias=False)
-            self.blocks = nn.ModuleList(
-                Bilinear(d_hidden, d_hidden, bias=bias, gate=gate) for _ in range(n_layer)
-            )
+            self.blocks = nn.ModuleList(make_block() for _ in range(n_layer))
             self.head = nn.Linear(d_hidden, d_output, bias=False)
 
-    def hidden(self, x: Tensor, n_blocks: int | None = None) -> Float[Tensor, "batch d_hidden"]:
-        """The residual stream after `n_blocks` blocks (0: the embedding; None: all)."""
+    def block_index(self, layer: int) -> int:
+        """`layer` as an index in `0 .. n_layer - 1` (negative counts from the end)."""
+        if isinstance(layer, bool) or not isinstance(layer, int) or not -self.n_layer <= layer < self.n_layer:
+            raise IndexError(f"layer {layer!r} is out of range for a model with {self.n_layer} block(s)")
+        return layer % self.n_layer
+
+    def _apply_block(self, block: nn.Module, h: Tensor) -> Tensor:
+        return block(h)
+
+    def block_input(self, x: Tensor, layer: int = -1) -> Float[Tensor, "batch d_hidden"]:
+        """The input of block `layer` for images `x`: `E x` passed through the blocks before it."""
+        index = self.block_index(layer)
         h = self.embed(_flatten_images(x, self.d_input))
-        for block in self.blocks[: self.n_layer if n_blocks is None else n_blocks]:
-            h = h + block(h) if self.residual else block(h)
+        for block in self.blocks[:index]:
+            h = self._apply_block(block, h)
         return h
 
+    def logits_from_block(self, h: Float[Tensor, "batch d_hidden"], layer: int = -1) -> Float[Tensor, "batch d_output"]:
+        """The logits when `h` enters block `layer`: the blocks from there on, then the head."""
+        for block in self.blocks[self.block_index(layer) :]:
+            h = self._apply_block(block, h)
+        return self.head(h)
+
     def forward(self, x: Tensor) -> Float[Tensor, "batch d_output"]:
-        return self.head(self.hidden(x))
+        return self.logits_from_block(self.block_input(x, 0), 0)
 
     @property
     def embedding_weight(self) -> Float[Tensor, "d_hidden d_input"]:
+        """`E`, detached."""
         return self.embed.weight.detach()
 
     @property
     def output_weight(self) -> Float[Tensor, "d_output d_hidden"]:
+        """`U` (the readout), detached."""
         return self.head.weight.detach()
+
+
+class BilinearImageClassifier(_ImageClassifier):
+    """`embed`, `n_layer` Bilinear blocks, `head`: logits = U g_n(... g_1(E x)).
+
+    With `residual=True` each block adds its output to its input. The weights are drawn
+    from `seed`, leaving the global RNG as it was.
+    """
+
+    def __init__(self, d_input: int = 784, d_hidden: int = 256, d_output: int = 10, n_layer: int = 1,
+                 bias: bool = False, residual: bool = False, seed: int = 0, gate: str | None = None):
+        super().__init__(d_input, d_hidden, d_output, n_layer, seed,
+                         lambda: Bilinear(d_hidden, d_hidden, bias=bias, gate=gate))
+        self.bias, self.residual, self.gate = bias, residual, gate
+
+    def _apply_block(self, block: nn.Module, h: Tensor) -> Tensor:
+        return h + block(h) if self.residual else block(h)
 
     @property
     def bilinear_weights(self) -> Float[Tensor, "n_layer 2 d_hidden d_hidden"]:
@@ -144,73 +156,29 @@ class BilinearImageClassifier(nn.Module):
         )
 
 
-class ReLUImageClassifier(nn.Module):
+class ReLUImageClassifier(_ImageClassifier):
     """The baseline: `embed` (no bias), `n_layer` x (Linear + ReLU), `head` (no bias)."""
 
-    def __init__(
-        self,
-        d_input: int = 784,
-        d_hidden: int = 256,
-        d_output: int = 10,
-        n_layer: int = 1,
-        bias: bool = True,
-        seed: int = 0,
-    ):
-        super().__init__()
-        if n_layer < 1:
-            raise ValueError(f"n_layer must be at least 1, got {n_layer}")
-        self.d_input, self.d_hidden, self.d_output, self.n_layer = d_input, d_hidden, d_output, n_layer
-        with _SeededInit(seed):
-            self.embed = nn.Linear(d_input, d_hidden, bias=False)
-            self.blocks = nn.ModuleList(
-                nn.Sequential(nn.Linear(d_hidden, d_hidden, bias=bias), nn.ReLU()) for _ in range(n_layer)
-            )
-            self.head = nn.Linear(d_hidden, d_output, bias=False)
-
-    def forward(self, x: Tensor) -> Float[Tensor, "batch d_output"]:
-        h = self.embed(_flatten_images(x, self.d_input))
-        for block in self.blocks:
-            h = block(h)
-        return self.head(h)
+    def __init__(self, d_input: int = 784, d_hidden: int = 256, d_output: int = 10, n_layer: int = 1,
+                 bias: bool = True, seed: int = 0):
+        super().__init__(d_input, d_hidden, d_output, n_layer, seed,
+                         lambda: nn.Sequential(nn.Linear(d_hidden, d_hidden, bias=bias), nn.ReLU()))
 
 
-MODEL_DEFAULTS: dict[str, Any] = {
-    "kind": "bilinear",
-    "d_input": 784,
-    "d_hidden": 256,
-    "d_output": 10,
-    "n_layer": 1,
-    "bias": False,
-    "residual": False,
-    "gate": None,
-}
-MODEL_KINDS = ("bilinear", "relu")
+def build_image_classifier(model_cfg: dict | ModelConfig, seed: int) -> nn.Module:
+    """A classifier from the `model` section of a config (a dict or a `ModelConfig`, checked).
 
-
-def unknown_keys_error(section: str, unknown: set[str], valid) -> ValueError:
-    """A ValueError naming each unknown key and the closest valid one."""
-    hints = []
-    for key in sorted(unknown):
-        close = difflib.get_close_matches(key, list(valid), n=1)
-        hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-    return ValueError(f"unknown key(s) in {section}: {', '.join(hints)}; valid keys: {sorted(valid)}")
-
-
-def build_image_classifier(model_cfg: dict, seed: int) -> nn.Module:
-    """A classifier from the `model` section of a config.
-
-    `kind` "bilinear" (default) gives a BilinearImageClassifier, "relu" the baseline
-    (which takes no `residual` or `gate`). Unknown keys are an error.
+    `kind` "bilinear" (default) gives a BilinearImageClassifier, "relu" the baseline.
     """
-    unknown = set(model_cfg) - set(MODEL_DEFAULTS)
-    if unknown:
-        raise unknown_keys_error("the model config", unknown, MODEL_DEFAULTS)
-    cfg = {**MODEL_DEFAULTS, **model_cfg}
-    kind = cfg.pop("kind")
-    if kind == "bilinear":
-        return BilinearImageClassifier(**cfg, seed=seed)
-    if kind == "relu":
-        if cfg.pop("residual") or cfg.pop("gate") is not None:
-            raise ValueError("the ReLU baseline has no residual or gate option; remove them from the model config")
-        return ReLUImageClassifier(**cfg, seed=seed)
-    raise ValueError(f"unknown model kind {kind!r}: choose one of {list(MODEL_KINDS)}")
+    cfg = section("model", model_cfg)
+    sizes = {"d_input": cfg.d_input, "d_hidden": cfg.d_hidden, "d_output": cfg.d_output, "n_layer": cfg.n_layer}
+    if cfg.kind == "relu":
+        return ReLUImageClassifier(**sizes, bias=cfg.bias, seed=seed)
+    return BilinearImageClassifier(**sizes, bias=cfg.bias, residual=cfg.residual, gate=cfg.gate, seed=seed)
+
+
+def accuracy(logits: Float[Tensor, "*batch cls"], labels: Int64[Tensor, "*batch"]) -> float:
+    """The share of rows whose largest logit is the label."""
+    if logits.shape[:-1] != labels.shape:
+        raise ValueError(f"logits {tuple(logits.shape)} and labels {tuple(labels.shape)} do not pair up")
+    return (logits.argmax(dim=-1) == labels.to(logits.device)).double().mean().item()

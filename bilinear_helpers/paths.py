@@ -1,4 +1,4 @@
-"""Where datasets, runs, checkpoints and figures live.
+"""Where datasets, runs and figures live, and the one way files are written (atomically).
 
 Paths are resolved from this package's location, never from the current directory:
 nbval runs a notebook from `notebooks/` while papermill runs it from wherever the shell
@@ -54,13 +54,8 @@ def figures_dir(override: str | os.PathLike | None = None) -> Path:
 
 
 def runs_dir(data_root: str | os.PathLike | None = None) -> Path:
-    """`data/runs/`: one folder per training run (metrics.csv, summary.json)."""
+    """`data/runs/`: one folder per training run (see `runs.RunLayout`)."""
     return data_dir(data_root) / "runs"
-
-
-def checkpoints_dir(data_root: str | os.PathLike | None = None) -> Path:
-    """`data/checkpoints/`: `<run>_best.pt` and `<run>_latest.pt`."""
-    return data_dir(data_root) / "checkpoints"
 
 
 def display_path(path: str | os.PathLike) -> str:
@@ -76,3 +71,60 @@ def display_path(path: str | os.PathLike) -> str:
         except ValueError:
             pass
     return str(path)
+
+
+# --- atomic writes ---------------------------------------------------------------------------------
+
+TEMP_SUFFIX = ".tmp"
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_temp_files(folder: str | os.PathLike) -> list[Path]:
+    """Delete `.<name>.<pid>.<random>.tmp` files in `folder` whose writing process has died.
+
+    A save killed mid-write leaves its temp file behind; the next atomic write into the
+    same folder removes it. Temp files of processes still running are left alone.
+    """
+    removed = []
+    for path in Path(folder).glob(f".*{TEMP_SUFFIX}"):
+        parts = path.name.split(".")  # ["", name..., pid, random, "tmp"]
+        if len(parts) >= 5 and parts[-3].isdigit() and not pid_alive(int(parts[-3])):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def atomic_write(path: str | os.PathLike, write, mode: str = "wb") -> Path:
+    """Write `path` atomically: `write(file)` fills a unique temp file, then `os.replace` moves it.
+
+    A crash leaves the previous file whole; concurrent writers never share a temp file (the
+    last complete one wins). Stale temp files of dead processes in the folder are removed.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp_files(path.parent)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}{TEMP_SUFFIX}"
+    try:
+        with open(tmp, mode) as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """`atomic_write` for a string (UTF-8)."""
+    return atomic_write(path, lambda f: f.write(text), mode="w")

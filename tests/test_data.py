@@ -4,6 +4,7 @@ import torchvision
 
 from bilinear_helpers import DatasetUnavailableError, build_image_dataloaders, load_image_dataset
 from bilinear_helpers import data as data_module
+from bilinear_helpers.loaders import split_validation
 
 from .conftest import write_tiny_dataset
 
@@ -101,4 +102,7 @@ def test_dataloaders_without_validation(tiny_mnist):
 
 def test_bad_val_fraction_is_rejected():
     with pytest.raises(ValueError, match="val_fraction"):
-        data_module.split_validation(torch.zeros(4, 1), torch.zeros(4), 1.0, seed=0)
+        split_validation(torch.zeros(4, 1), torch.zeros(4), 1.0, seed=0)
+    for fraction in (0.9999, 0.01):  # 4 images: nothing left to train on, or nothing to validate on
+        with pytest.raises(ValueError, match="leaves at least one on each side"):
+            split_validation(torch.zeros(4, 1), torch.zeros(4), fraction, seed=0)

@@ -24,6 +24,12 @@ def relative_error(a, b):
     return ((a - b).abs().max() / b.abs().max()).item()
 
 
+@torch.no_grad()
+def rebuilt(art, model, x):
+    """The logits rebuilt from the decomposition, fed the decomposed block's input."""
+    return art.logits(model.block_input(x, art.layer))
+
+
 def test_bilinear_tensor_is_readout_folded_into_the_block():
     model = random_model()
     tensor = build_bilinear_tensor(model)
@@ -45,7 +51,8 @@ def test_symmetrize():
 
 
 def test_artifact_shapes_and_conventions():
-    art = decompose_bilinear_model(random_model(d_input=20, d_hidden=8, d_output=3))
+    model = random_model(d_input=20, d_hidden=8, d_output=3)
+    art = decompose_bilinear_model(model)
     assert art.eigenvalues.shape == (3, 8) and art.eigenvectors_hidden.shape == (3, 8, 8)
     assert art.eigenvectors_input.shape == (3, 8, 20)
     assert torch.all(art.eigenvalues[:, 1:] >= art.eigenvalues[:, :-1])  # ascending
@@ -53,7 +60,7 @@ def test_artifact_shapes_and_conventions():
     q, v, lam = art.symmetrized_tensor[1], art.eigenvectors_hidden[1], art.eigenvalues[1]
     torch.testing.assert_close(q @ v[:, 5], lam[5] * v[:, 5])
     torch.testing.assert_close(art.eigenvectors_input, project_eigenvectors_to_input(
-        art.eigenvectors_hidden, art.embedding_weight))
+        art.eigenvectors_hidden, model.embedding_weight))
 
 
 @settings(max_examples=40, deadline=None)
@@ -69,7 +76,8 @@ def test_logits_rebuilt_exactly_in_float64(d_hidden, d_output, d_input, bias, se
     model = random_model(d_input, d_hidden, d_output, bias=bias, seed=seed)
     x = torch.randn(batch, d_input, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
     art = decompose_bilinear_model(model)
-    assert relative_error(art.logits(x), model(x)) < 1e-10
+    with torch.no_grad():
+        assert relative_error(rebuilt(art, model, x), model(x)) < 1e-10
 
 
 @settings(max_examples=25, deadline=None)
@@ -84,23 +92,28 @@ def test_logits_rebuilt_in_float32_to_1e_4(d_hidden, d_output, bias, seed):
     x = torch.rand(5, 30, generator=torch.Generator().manual_seed(seed))
     art = decompose_bilinear_model(model, dtype=torch.float32)
     assert art.eigenvalues.dtype == torch.float32
-    assert relative_error(art.logits(x), model(x)) < 1e-4
+    with torch.no_grad():
+        assert relative_error(rebuilt(art, model, x), model(x)) < 1e-4
 
 
 def test_images_and_flat_inputs_agree():
     model = BilinearImageClassifier(d_hidden=16, seed=3).double()
     art = decompose_bilinear_model(model)
     x = torch.rand(4, 1, 28, 28, dtype=torch.float64)
-    torch.testing.assert_close(art.logits(x), model(x))
-    torch.testing.assert_close(art.logits(x.reshape(4, 784)), model(x))
+    with torch.no_grad():
+        torch.testing.assert_close(rebuilt(art, model, x), model(x))
+        torch.testing.assert_close(rebuilt(art, model, x.reshape(4, 784)), model(x))
+    with pytest.raises(ValueError, match=r"expected the decomposed block's input \[batch, 16\].*block_input"):
+        art.logits(x.reshape(4, 784))  # pixels are not the block's input
 
 
 def test_contributions_sum_to_logits_and_top_ranks():
-    art = decompose_bilinear_model(random_model(d_hidden=10, d_output=4))
-    x = torch.randn(3, 20, dtype=torch.float64)
-    contrib = art.contributions(x)
+    model = random_model(d_hidden=10, d_output=4)
+    art = decompose_bilinear_model(model)
+    h = model.block_input(torch.randn(3, 20, dtype=torch.float64)).detach()
+    contrib = art.contributions(h)
     assert contrib.shape == (3, 4, 10)
-    torch.testing.assert_close(contrib.sum(-1), art.logits(x))
+    torch.testing.assert_close(contrib.sum(-1), art.logits(h))
     top_abs = art.top(3)
     assert top_abs.shape == (4, 3)
     lam = art.eigenvalues
@@ -153,7 +166,8 @@ def test_save_and_load_round_trip(tmp_path):
     assert summary["outputs"][2]["effective_rank"] == pytest.approx(art.effective_rank()[2].item())
     loaded = DecompositionArtifacts.load(tmp_path / "analysis")
     x = torch.randn(3, 20, dtype=torch.float64)
-    torch.testing.assert_close(loaded.logits(x), model(x))
+    with torch.no_grad():
+        torch.testing.assert_close(rebuilt(loaded, model, x), model(x))
     with pytest.raises(FileNotFoundError, match="no decomposition.pt"):
         DecompositionArtifacts.load(tmp_path)
     (tmp_path / "analysis" / "decomposition.pt").write_bytes(b"garbage")
@@ -175,3 +189,38 @@ def test_non_last_block_points_to_decompose_direction():
         decompose_bilinear_model(random_model(n_layer=2), layer=0)
     with pytest.raises(IndexError, match="out of range"):
         decompose_bilinear_model(random_model(n_layer=2), layer=2)
+
+
+@pytest.mark.parametrize("dtype", ["float64", torch.float64])
+def test_dtype_may_be_named(dtype):
+    assert decompose_bilinear_model(random_model(), dtype=dtype).eigenvalues.dtype == torch.float64
+
+
+@pytest.mark.parametrize("dtype", ["double precision", torch.int64, "cuda"])
+def test_bad_dtypes_get_a_clear_error(dtype):
+    with pytest.raises(ValueError, match="dtype must be torch.float32 or torch.float64"):
+        decompose_bilinear_model(random_model(), dtype=dtype)
+
+
+def test_a_model_on_the_meta_device_is_refused_with_the_fix():
+    with torch.device("meta"):
+        model = BilinearImageClassifier(d_input=20, d_hidden=8, d_output=3)
+    with pytest.raises(ValueError, match="'meta' device and hold no values"):
+        decompose_bilinear_model(model)
+
+
+def test_the_artifacts_are_cpu_tensors_in_the_requested_dtype_whatever_the_models_dtype():
+    model = random_model(dtype=torch.float32)
+    art = decompose_bilinear_model(model, dtype=torch.float64)
+    for name in ("bilinear_tensor", "symmetrized_tensor", "eigenvalues", "eigenvectors_hidden", "eigenvectors_input"):
+        tensor = getattr(art, name)
+        assert tensor.device.type == "cpu" and tensor.dtype == torch.float64, name
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_cuda_model_decomposes_to_the_same_cpu_artifacts():
+    model = random_model()
+    on_cpu, on_gpu = decompose_bilinear_model(model), decompose_bilinear_model(model.cuda())
+    assert on_gpu.eigenvalues.device.type == "cpu"
+    torch.testing.assert_close(on_gpu.eigenvalues, on_cpu.eigenvalues)
+    torch.testing.assert_close(on_gpu.eigenvectors_input, on_cpu.eigenvectors_input)

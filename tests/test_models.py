@@ -103,9 +103,9 @@ def test_build_image_classifier_from_config():
 def test_build_image_classifier_rejects_unknown_keys_and_kinds():
     with pytest.raises(ValueError, match="'d_hiden' \\(did you mean 'd_hidden'\\?\\)"):
         build_image_classifier({"d_hiden": 12}, seed=0)
-    with pytest.raises(ValueError, match="unknown model kind 'cnn'"):
+    with pytest.raises(ValueError, match="unknown model.kind 'cnn'"):
         build_image_classifier({"kind": "cnn"}, seed=0)
-    with pytest.raises(ValueError, match="no residual or gate"):
+    with pytest.raises(ValueError, match="has no residual or gate option"):
         build_image_classifier({"kind": "relu", "residual": True}, seed=0)
 
 

@@ -27,11 +27,12 @@ def test_rank_label():
 
 def test_matplotlib_figures_are_returned_and_saved(artifacts):
     images = torch.rand(20, 1, 28, 28)
+    contributions = artifacts.contributions(torch.randn(1, 12))[0]
     figures = {
         "spectra": P.plot_spectra(artifacts, save_as="spectra"),
         "grid": P.plot_eigenvector_grid(artifacts, k=2, save_as="grid"),
         "side": P.plot_eigenvectors_side_by_side({"m1": artifacts, "m2": artifacts}, save_as="side"),
-        "prediction": P.plot_prediction(artifacts, images[0], n_classes=2, k=3, save_as="prediction"),
+        "prediction": P.plot_prediction(artifacts, images[0], contributions, n_classes=2, k=3, save_as="prediction"),
         "images": P.plot_image_grid(images[:5], titles=list("abcde"), save_as="images"),
     }
     for name, fig in figures.items():
@@ -45,31 +46,24 @@ def test_figures_are_not_saved_without_a_name(artifacts):
     assert list(figures_dir().iterdir()) == []
 
 
-def test_eigenvector_plotter_reads_one_matrix(artifacts):
+def test_eigenvector_plotter_reads_one_output(artifacts):
     images = torch.rand(30, 1, 28, 28)
-    plotter = P.EigenvectorPlotter(artifacts.symmetrized_tensor, torch.eye(4), dataset=images,
-                                   Embed=artifacts.embedding_weight)
-    values, pixels = plotter.eigen(1)
-    torch.testing.assert_close(values, artifacts.eigenvalues[1])
-    assert torch.all(pixels.sum(-1) > 0)  # the package's sign rule
-    # the same pixel-space eigenvectors as the decomposition (eigenvalues are distinct here)
-    torch.testing.assert_close(pixels, artifacts.eigenvectors_input[1])
+    plotter = P.EigenvectorPlotter(artifacts, torch.eye(4), images=images, class_names="abcd")
+    assert plotter.image_shape == (28, 28) and plotter.images.shape == (30, 784)
     for sort in ("eigs", "activations"):
         fig = plotter.plot_component(1, topk_eigs=2, sort=sort, suptitle="t", save_as=f"plotter_{sort}")
         assert isinstance(fig, matplotlib.figure.Figure)
     assert (figures_dir() / "plotter_eigs.png").exists()
-    bare = P.EigenvectorPlotter(artifacts.symmetrized_tensor, torch.eye(4), Embed=artifacts.embedding_weight)
+    bare = P.EigenvectorPlotter(artifacts)
     assert isinstance(bare.plot_component(0, topk_eigs=2), matplotlib.figure.Figure)
 
 
 def test_eigenvector_plotter_rejects_bad_shapes(artifacts):
-    with pytest.raises(ValueError, match=r"square interaction matrices \[K, d, d\]"):
-        P.EigenvectorPlotter(torch.zeros(4, 12, 5), torch.eye(4))
-    with pytest.raises(ValueError, match="Embed must be"):
-        P.EigenvectorPlotter(artifacts.symmetrized_tensor, torch.eye(4), Embed=torch.zeros(7, 784))
-    with pytest.raises(ValueError, match="one row per matrix"):
-        P.EigenvectorPlotter(artifacts.symmetrized_tensor, torch.eye(3))
-    plotter = P.EigenvectorPlotter(artifacts.symmetrized_tensor, torch.eye(4))
+    with pytest.raises(ValueError, match="one row per output"):
+        P.EigenvectorPlotter(artifacts, torch.eye(3))
+    with pytest.raises(ValueError, match=r"image_shape \(20, 20\) does not hold 784 values"):
+        P.EigenvectorPlotter(artifacts, image_shape=(20, 20))
+    plotter = P.EigenvectorPlotter(artifacts, torch.eye(4))
     with pytest.raises(ValueError, match="unknown sort"):
         plotter.plot_component(0, sort="size")
 
@@ -102,3 +96,14 @@ def test_pixel_plots_need_pixel_space_eigenvectors():
         P.plot_eigenvector_grid(deep)
     with pytest.raises(ValueError, match="pixel-space eigenvectors"):
         P.eigenvector_explorer(deep, torch.rand(3, 784))
+    with pytest.raises(ValueError, match="not in pixel space"):
+        P.EigenvectorPlotter(deep)
+
+
+def test_image_shapes_come_from_the_data():
+    assert P.image_shape_of(784) == (28, 28) and P.image_shape_of(1024) == (32, 32)
+    assert P.image_shape_of(12, (3, 4)) == (3, 4)
+    with pytest.raises(ValueError, match="not a square image: pass image_shape"):
+        P.image_shape_of(10)
+    fig = P.plot_image_grid(torch.rand(3, 3 * 4), image_shape=(3, 4))
+    assert fig.axes[0].images[0].get_array().shape == (3, 4)

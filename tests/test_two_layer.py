@@ -9,8 +9,8 @@ from bilinear_helpers import (
     BilinearImageClassifier,
     decompose_bilinear_model,
     decompose_direction,
-    eigenvector_logits,
 )
+from bilinear_helpers.artifacts import augment
 
 
 def two_layer(d_input=16, d_hidden=7, d_output=4, bias=False, seed=0, n_layer=2):
@@ -30,11 +30,11 @@ def test_last_layer_eigenvalues_rebuild_the_logits_from_the_previous_block(d_hid
     art = decompose_bilinear_model(model)
     assert art.layer == n_layer - 1 and art.eigenvectors_input is None
     # logit_c = sum_i lambda_i (u_i . h(x))^2 with h the output of the block before the last
-    h = model.hidden(x, n_blocks=n_layer - 1)
-    if bias:
-        h = torch.cat([h, torch.ones(5, 1, dtype=torch.float64)], dim=1)
-    torch.testing.assert_close(art.features(x), h)
-    assert rel(art.logits(x), model(x)) < 1e-10
+    with torch.no_grad():
+        h = model.block_input(x, n_layer - 1)
+        assert rel(art.logits(h), model(x)) < 1e-10
+    if bias:  # the bias is the weight of a constant input: h is augmented with a 1
+        assert augment(h, True).shape == (5, d_hidden + 1) and art.width == d_hidden + 1
 
 
 def brute_force_quadratic_form(f, d):
@@ -68,9 +68,10 @@ def test_decompose_direction_rebuilds_the_directional_activation():
     for layer in (0, 1):
         art = decompose_direction(model, layer, directions)
         with torch.no_grad():
-            target = model.blocks[layer](model.hidden(x, n_blocks=layer)) @ directions.T
+            h = model.block_input(x, layer)
+            target = model.blocks[layer](h) @ directions.T
         assert art.num_outputs == 3
-        assert rel(art.logits(x), target) < 1e-10
+        assert rel(art.logits(h), target) < 1e-10
     first = decompose_direction(model, 0, directions)
     assert first.eigenvectors_input.shape == (3, 7, 16)  # block 0: pixel-space eigenvectors
     assert decompose_direction(model, 1, directions).eigenvectors_input is None
@@ -83,17 +84,19 @@ def test_chaining_a_layer_two_eigenvector_down_to_pixels():
     pulled = decompose_direction(model, 0, u)
     x = torch.randn(4, 16, dtype=torch.float64)
     # u . h1(x) = sum_j mu_j (w_j . E x)^2, and the logit is lambda (u . h1)^2 plus the other components
-    h1 = model.hidden(x, n_blocks=1)
-    torch.testing.assert_close(pulled.logits(x)[:, 0], h1 @ u)
-    contribution = last.eigenvalues[2, -1] * pulled.logits(x)[:, 0] ** 2
-    torch.testing.assert_close(contribution, last.contributions(x)[:, 2, -1])
+    with torch.no_grad():
+        h0, h1 = model.block_input(x, 0), model.block_input(x, 1)
+    torch.testing.assert_close(pulled.logits(h0)[:, 0], h1 @ u)
+    contribution = last.eigenvalues[2, -1] * pulled.logits(h0)[:, 0] ** 2
+    torch.testing.assert_close(contribution, last.contributions(h1)[:, 2, -1])
 
 
-def test_eigenvector_logits_feed_vectors_through_the_last_block_and_head():
+def test_logits_from_block_feed_eigenvectors_through_the_last_block_and_head():
     model = two_layer(seed=6)
     art = decompose_bilinear_model(model)
     vectors = art.eigenvectors_hidden[1][:, [-1, -2, 0, 1]].T  # four layer-2 eigenvectors of class 1
-    logits = eigenvector_logits(model, vectors)
+    with torch.no_grad():
+        logits = model.logits_from_block(vectors, -1)
     assert logits.shape == (4, 4)
     # fed through the block, an eigenvector of Q_c gives exactly its eigenvalue on class c
     torch.testing.assert_close(logits[:, 1], art.eigenvalues[1, [-1, -2, 0, 1]])
@@ -105,7 +108,9 @@ def test_sign_rule_is_stable_for_directions():
     model = two_layer(seed=7)
     art = decompose_bilinear_model(model)
     white = torch.ones(1, 16, dtype=torch.float64)
-    assert torch.all(torch.einsum("h,chk->ck", art.features(white)[0], art.eigenvectors_hidden) > 0)
+    with torch.no_grad():
+        white_input = model.block_input(white)[0]
+    assert torch.all(torch.einsum("h,chk->ck", white_input, art.eigenvectors_hidden) > 0)
     u = art.eigenvectors_hidden[0][:, -1]
     a, b = decompose_direction(model, 0, u), decompose_direction(model, 0, u.clone())
     torch.testing.assert_close(a.eigenvectors_hidden, b.eigenvectors_hidden)
@@ -115,5 +120,20 @@ def test_sign_rule_is_stable_for_directions():
 
 
 def test_directions_must_live_in_the_blocks_output_space():
-    with pytest.raises(ValueError, match="has 7 entries, got 5"):
+    with pytest.raises(ValueError, match=r"is \[7\] or \[K, 7\], got shape \(5,\)"):
         decompose_direction(two_layer(), 0, torch.randn(5))
+
+
+@pytest.mark.parametrize("convert", [lambda t: t.tolist(), lambda t: t.numpy(), lambda t: t.float()])
+def test_directions_may_be_lists_arrays_or_any_float_tensor(convert):
+    model = two_layer(seed=8)
+    u = torch.randn(2, 7, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    expected = decompose_direction(model, 0, u)
+    got = decompose_direction(model, 0, convert(u))
+    torch.testing.assert_close(got.eigenvalues, expected.eigenvalues, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [3.0, [[[1.0] * 7]], "u"])
+def test_directions_of_the_wrong_shape_or_kind_are_refused(bad):
+    with pytest.raises(ValueError):
+        decompose_direction(two_layer(), 0, bad)

@@ -19,6 +19,9 @@ from einops import einsum, rearrange
 from jaxtyping import Float, Int64
 from torch import Tensor
 
+from ..artifacts import DecompositionArtifacts, augment
+from ..models import accuracy
+
 TRUNCATION_RULES = ("abs", "paired")
 
 
@@ -30,20 +33,20 @@ def _ordered_cumulative(contrib: Tensor, order: Tensor) -> Tensor:
 
 
 def truncated_logits_by_k(
-    artifacts, x: Tensor, ks: Iterable[int], by: str = "abs"
+    artifacts: DecompositionArtifacts, h: Float[Tensor, "batch in1"], ks: Iterable[int], by: str = "abs"
 ) -> Float[Tensor, "k batch cls"]:
     """Logits that keep k components per class, for every k in `ks` (k >= width keeps all).
 
     `by="abs"` keeps the k largest |lambda|; `by="paired"` the k most positive and the k
-    most negative. k = 0 keeps nothing: every logit is 0.
+    most negative. k = 0 keeps nothing: every logit is 0. `h` is the decomposed block's input.
     """
     if by not in TRUNCATION_RULES:
         raise ValueError(f"unknown truncation rule {by!r}: use one of {list(TRUNCATION_RULES)}")
     ks = [int(k) for k in ks]
     if any(k < 0 for k in ks):
         raise ValueError(f"k must be >= 0, got {ks}")
-    width = artifacts.eigenvalues.shape[-1]
-    contrib = artifacts.contributions(x)  # [B, C, d]
+    width = artifacts.width
+    contrib = artifacts.contributions(h)  # [B, C, d]
     if by == "abs":
         cumulative = _ordered_cumulative(contrib, artifacts.top(width, by="abs"))
         return torch.stack([cumulative[:, :, min(k, width)] for k in ks])
@@ -55,15 +58,14 @@ def truncated_logits_by_k(
 
 
 def truncated_accuracy(
-    artifacts, x: Tensor, y: Int64[Tensor, " batch"], ks: Iterable[int], by: str = "abs", batch_size: int = 1000
+    artifacts: DecompositionArtifacts, h: Float[Tensor, "batch in1"], y: Int64[Tensor, " batch"], ks: Iterable[int],
+    by: str = "abs", batch_size: int = 1000,
 ) -> list[float]:
-    """Test accuracy of the model truncated to k components per class, for each k in `ks`."""
+    """Accuracy of the model truncated to k components per class, for each k in `ks` (`h`: the block's input)."""
     ks = list(ks)
-    correct = torch.zeros(len(ks), dtype=torch.int64)
-    for start in range(0, len(x), batch_size):
-        logits = truncated_logits_by_k(artifacts, x[start : start + batch_size], ks, by)
-        correct += (logits.argmax(-1) == y[start : start + batch_size].to(logits.device)).sum(-1).cpu()
-    return (correct.double() / len(x)).tolist()
+    logits = torch.cat([truncated_logits_by_k(artifacts, h[start : start + batch_size], ks, by)
+                        for start in range(0, len(h), batch_size)], dim=1)
+    return [accuracy(logits_k, y) for logits_k in logits]
 
 
 def hosvd(tensor: Float[Tensor, "cls in1 in2"]) -> tuple[Tensor, Tensor, Tensor]:
@@ -83,13 +85,13 @@ def hosvd_truncated_tensor(tensor: Float[Tensor, "cls in1 in2"], n: int) -> Floa
     return einsum(u[:, :n] * s[:n], v[:n], "cls n, n in1 in2 -> cls in1 in2")
 
 
-def hosvd_accuracy(artifacts, x: Tensor, y: Tensor, ns: Iterable[int]) -> list[float]:
+def hosvd_accuracy(
+    artifacts: DecompositionArtifacts, h: Float[Tensor, "batch in1"], y: Int64[Tensor, " batch"], ns: Iterable[int]
+) -> list[float]:
     """Accuracy when every class's matrix is rebuilt from the top n HOSVD components, for each n."""
-    features = artifacts.features(x)
-    y = y.to(features.device)
+    h = augment(h.detach().to(device="cpu", dtype=artifacts.eigenvalues.dtype), artifacts.bias)
     accuracies = []
     for n in ns:
         tensor = hosvd_truncated_tensor(artifacts.symmetrized_tensor, n)
-        logits = einsum(features, tensor, features, "b in1, cls in1 in2, b in2 -> b cls")
-        accuracies.append((logits.argmax(-1) == y).double().mean().item())
+        accuracies.append(accuracy(einsum(h, tensor, h, "b in1, cls in1 in2, b in2 -> b cls"), y))
     return accuracies

@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from bilinear_helpers import BilinearImageClassifier, decompose_bilinear_model
-from bilinear_helpers.decomposition import hoyer_sparsity
-from bilinear_helpers.truncation import (
+from bilinear_helpers.analysis.image_metrics import hoyer_sparsity
+from bilinear_helpers.analysis.truncation import (
     hosvd,
     hosvd_accuracy,
     hosvd_truncated_tensor,
@@ -18,7 +18,8 @@ def setup():
     x = torch.randn(50, 30, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         y = model(x).argmax(-1)
-    return model, decompose_bilinear_model(model), x, y
+        h = model.block_input(x)  # what the decomposition reads: the block's input E x
+    return model, decompose_bilinear_model(model), h, y
 
 
 @pytest.mark.parametrize("by", ["abs", "paired"])
@@ -26,8 +27,8 @@ def test_full_rank_truncation_equals_the_model(setup, by):
     model, art, x, y = setup
     full = truncated_logits_by_k(art, x, [10, 99], by=by)
     with torch.no_grad():
-        torch.testing.assert_close(full[0], model(x))
-        torch.testing.assert_close(full[1], model(x))
+        torch.testing.assert_close(full[0], model.logits_from_block(x))
+        torch.testing.assert_close(full[1], model.logits_from_block(x))
     assert truncated_accuracy(art, x, y, [10], by=by) == [1.0]  # y are the model's own predictions
 
 

@@ -19,16 +19,19 @@ import torch
 from jaxtyping import Float
 from torch import Tensor
 
+from ..artifacts import DecompositionArtifacts
+from ..models import accuracy
+
 
 @dataclass
 class AdversarialMasks:
     """Decoders, encoders and unit-norm masks; see the module docstring for the construction."""
 
     decoders: Float[Tensor, "cls k inp"]  # pixel-space eigenvectors E^T v, top-k positive per class
-    decoders_hidden: Float[Tensor, "cls k hid"]  # the same eigenvectors v in hidden space
+    decoders_hidden: Float[Tensor, "cls k in1"]  # the same eigenvectors v in hidden space
     encoders: Float[Tensor, "cls k inp"]  # rows of the pseudo-inverse of the stacked decoders
     masks: Float[Tensor, "cls inp"]  # per target class: its leading encoder, scaled to unit norm
-    embedding_weight: Float[Tensor, "hid inp"]
+    embedding_weight: Float[Tensor, "in1 inp"]
 
     def biorthogonality(self) -> Float[Tensor, "n n"]:
         """`v_j . (E m_i)` for all stacked pairs, in hidden space: the identity when the construction holds."""
@@ -36,8 +39,10 @@ class AdversarialMasks:
         return self.decoders_hidden.reshape(-1, self.decoders_hidden.shape[-1]) @ hidden_encoders.T
 
 
-def adversarial_masks(artifacts, embed_w: Float[Tensor, "hid inp"], k: int = 10) -> AdversarialMasks:
-    """Encoders and masks from the top-k positive eigenvectors of every class (one-layer models).
+def adversarial_masks(
+    artifacts: DecompositionArtifacts, embedding_weight: Float[Tensor, "in1 inp"], k: int = 10
+) -> AdversarialMasks:
+    """Encoders and masks from the top-k positive eigenvectors of every class (one-layer models, `E` given).
 
     Needs `C*k <= d_hidden` so that the stacked decoders can be independent.
     """
@@ -46,10 +51,10 @@ def adversarial_masks(artifacts, embed_w: Float[Tensor, "hid inp"], k: int = 10)
     n_classes, width = artifacts.eigenvalues.shape
     if not 1 <= k or n_classes * k > width:
         raise ValueError(f"k must be between 1 and d_hidden / classes = {width // n_classes}, got {k}")
-    embed_w = embed_w.to(artifacts.eigenvectors_hidden.dtype)
+    embedding_weight = embedding_weight.to(device="cpu", dtype=artifacts.eigenvectors_hidden.dtype)
     top = artifacts.top(k, by="positive")  # [C, k], most positive first
     hidden = artifacts.eigenvectors_hidden.gather(2, top.unsqueeze(1).expand(-1, width, -1)).transpose(1, 2)
-    decoders = hidden @ embed_w  # [C, k, inp]
+    decoders = hidden @ embedding_weight  # [C, k, inp]
     stacked = decoders.reshape(n_classes * k, -1)
     encoders = torch.linalg.pinv(stacked).T.reshape(n_classes, k, -1)
     leading = encoders[:, 0]
@@ -58,7 +63,7 @@ def adversarial_masks(artifacts, embed_w: Float[Tensor, "hid inp"], k: int = 10)
         decoders_hidden=hidden,
         encoders=encoders,
         masks=leading / leading.norm(dim=-1, keepdim=True),
-        embedding_weight=embed_w,
+        embedding_weight=embedding_weight,
     )
 
 
@@ -84,13 +89,13 @@ def mask_attack(
     flat = images.reshape(len(images), -1)
     dtype = next(model.parameters()).dtype
     flat, masks = flat.to(dtype), masks.to(dtype)
-    accuracy = torch.zeros(len(strengths), len(masks), dtype=torch.float64)
-    target_rate = torch.zeros_like(accuracy)
+    accuracies = torch.zeros(len(strengths), len(masks), dtype=torch.float64)
+    target_rate = torch.zeros_like(accuracies)
     for t in range(len(masks)):
         others = labels != t
         base, truth = flat[others], labels[others]
         for s, strength in enumerate(strengths):
-            predicted = model(base + float(strength) * masks[t]).argmax(-1)
-            accuracy[s, t] = (predicted == truth).double().mean()
-            target_rate[s, t] = (predicted == t).double().mean()
-    return {"accuracy": accuracy, "target_rate": target_rate}
+            logits = model(base + float(strength) * masks[t])
+            accuracies[s, t] = accuracy(logits, truth)
+            target_rate[s, t] = (logits.argmax(-1) == t).double().mean()
+    return {"accuracy": accuracies, "target_rate": target_rate}

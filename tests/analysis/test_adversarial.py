@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from bilinear_helpers import BilinearImageClassifier, decompose_bilinear_model
-from bilinear_helpers.adversarial import adversarial_masks, mask_attack, random_masks_like
+from bilinear_helpers.analysis.adversarial import adversarial_masks, mask_attack, random_masks_like
 
 
 @pytest.fixture(scope="module")

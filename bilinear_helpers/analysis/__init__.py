@@ -1,0 +1,23 @@
+"""Analyses built on a decomposition: low rank, adversarial masks, image metrics.
+
+Each module reads `DecompositionArtifacts` and models; none trains, loads data or plots.
+"""
+
+from .adversarial import AdversarialMasks, adversarial_masks, mask_attack, random_masks_like
+from .image_metrics import hoyer_sparsity, pixel_energy_fraction, rarely_inked_pixels
+from .truncation import hosvd, hosvd_accuracy, hosvd_truncated_tensor, truncated_accuracy, truncated_logits_by_k
+
+__all__ = [
+    "AdversarialMasks",
+    "adversarial_masks",
+    "hosvd",
+    "hosvd_accuracy",
+    "hosvd_truncated_tensor",
+    "hoyer_sparsity",
+    "mask_attack",
+    "pixel_energy_fraction",
+    "random_masks_like",
+    "rarely_inked_pixels",
+    "truncated_accuracy",
+    "truncated_logits_by_k",
+]

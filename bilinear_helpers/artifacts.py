@@ -1,0 +1,142 @@
+"""`DecompositionArtifacts`: the eigendecomposition of one interaction matrix per output.
+
+What a decomposition gives, and what it answers about the decomposed block's input `h`
+(`model.block_input(x, layer)`): each component's projection `v_i . h`, its contribution
+`lambda_i (v_i . h)^2`, and the outputs rebuilt as their sum. Saved and loaded safely.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from einops import einsum
+from jaxtyping import Float, Int64
+from torch import Tensor
+
+from .paths import atomic_write, atomic_write_text
+
+SIGN_RULE = "each eigenvector v is oriented so that v . f(1) > 0, f(1) being the input of the decomposed block for an all-white image"  # noqa: E501
+DECOMPOSITION_FILE = "decomposition.pt"
+SUMMARY_FILE = "summary.json"
+SAVED_FIELDS = ("bilinear_tensor", "symmetrized_tensor", "eigenvalues", "eigenvectors_hidden", "eigenvectors_input",
+                "bias", "layer", "output_names")
+
+
+def augment(h: Float[Tensor, "batch d"], bias: bool) -> Float[Tensor, "batch d_aug"]:
+    """`[h, 1]` for a biased block (the bias is the weight of a constant input), else `h`."""
+    return torch.cat([h, torch.ones_like(h[:, :1])], dim=1) if bias else h
+
+
+@dataclass
+class DecompositionArtifacts:
+    """The eigendecomposition of one interaction matrix per output (class or direction).
+
+    Shapes: C outputs, d = the decomposed block's input width (+1 with a bias).
+    - `bilinear_tensor`, `symmetrized_tensor`: `[C, d, d]`
+    - `eigenvalues`: `[C, d]`, ascending
+    - `eigenvectors_hidden`: `[C, d, d]`, column k pairs with eigenvalue k, oriented by SIGN_RULE
+    - `eigenvectors_input`: `[C, d, d_input]` pixel-space `E^T v` (row k is component k; the
+      constant entry of a biased model left out), or None when the block's input is not a
+      linear function of the pixels (any block but the first)
+    """
+
+    bilinear_tensor: Float[Tensor, "cls in1 in2"]
+    symmetrized_tensor: Float[Tensor, "cls in1 in2"]
+    eigenvalues: Float[Tensor, "cls comp"]
+    eigenvectors_hidden: Float[Tensor, "cls in1 comp"]
+    eigenvectors_input: Float[Tensor, "cls comp inp"] | None
+    bias: bool = False
+    layer: int = 0
+    output_names: list[str] = field(default_factory=list)
+
+    @property
+    def num_outputs(self) -> int:
+        return self.eigenvalues.shape[0]
+
+    @property
+    def width(self) -> int:
+        """d: the number of components per output."""
+        return self.eigenvalues.shape[1]
+
+    def names(self) -> list[str]:
+        return self.output_names or [str(c) for c in range(self.num_outputs)]
+
+    def projections(self, h: Float[Tensor, "batch in1"]) -> Float[Tensor, "batch cls comp"]:
+        """`v_i . h` for every output and component; `h` is the block's input (without the constant 1)."""
+        h = augment(h.detach().to(device="cpu", dtype=self.eigenvalues.dtype), self.bias)
+        if h.ndim != 2 or h.shape[1] != self.width:
+            raise ValueError(f"expected the decomposed block's input [batch, {self.width - self.bias}], got shape "
+                             f"{tuple(h.shape)}: pass model.block_input(x, layer={self.layer})")
+        return einsum(h, self.eigenvectors_hidden, "batch in1, cls in1 comp -> batch cls comp")
+
+    def contributions(self, h: Float[Tensor, "batch in1"]) -> Float[Tensor, "batch cls comp"]:
+        """`lambda_i (v_i . h)^2`: each component's share of each output; they sum to `logits(h)`."""
+        return self.eigenvalues * self.projections(h) ** 2
+
+    def logits(self, h: Float[Tensor, "batch in1"]) -> Float[Tensor, "batch cls"]:
+        """The outputs rebuilt from the eigendecomposition: `sum_i lambda_i (v_i . h)^2`."""
+        return self.contributions(h).sum(dim=-1)
+
+    def top(self, k: int, by: str = "abs") -> Int64[Tensor, "cls k"]:
+        """Indices of the k leading components per output, leading first.
+
+        `by="abs"`: largest |lambda|; "positive": most positive; "negative": most negative.
+        """
+        if by == "abs":
+            order = self.eigenvalues.abs().argsort(dim=-1, descending=True)
+        elif by == "positive":
+            order = self.eigenvalues.argsort(dim=-1, descending=True)
+        elif by == "negative":
+            order = self.eigenvalues.argsort(dim=-1)
+        else:
+            raise ValueError(f"unknown ranking {by!r}: use 'abs', 'positive' or 'negative'")
+        return order[:, :k]
+
+    def effective_rank(self) -> Float[Tensor, " cls"]:
+        """`(sum |lambda|)^2 / sum lambda^2`: how many eigenvalues matter (d if all equal, 1 if one dominates)."""
+        return self.eigenvalues.abs().sum(-1) ** 2 / (self.eigenvalues**2).sum(-1)
+
+    def summary(self, n_leading: int = 5) -> dict:
+        """Per output: leading positive and negative eigenvalues and the effective rank."""
+        ranks = self.effective_rank()
+        return {
+            "layer": self.layer,
+            "width": self.width,
+            "bias_augmented": self.bias,
+            "dtype": str(self.eigenvalues.dtype).replace("torch.", ""),
+            "eigenvalue_order": "ascending",
+            "sign_rule": SIGN_RULE,
+            "outputs": [
+                {
+                    "name": name,
+                    "top_positive_eigenvalues": self.eigenvalues[c].flip(0)[:n_leading].tolist(),
+                    "top_negative_eigenvalues": self.eigenvalues[c][:n_leading].tolist(),
+                    "effective_rank": float(ranks[c]),
+                }
+                for c, name in enumerate(self.names())
+            ],
+        }
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write `decomposition.pt` (tensors) and `summary.json` into `directory`, each atomically."""
+        directory = Path(directory)
+        payload = {name: getattr(self, name) for name in SAVED_FIELDS}
+        atomic_write(directory / DECOMPOSITION_FILE, lambda f: torch.save(payload, f))
+        atomic_write_text(directory / SUMMARY_FILE, json.dumps(self.summary(), indent=2) + "\n")
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> DecompositionArtifacts:
+        """Read what `save` wrote (safely: no pickled code is executed)."""
+        path = Path(directory) / DECOMPOSITION_FILE
+        if not path.is_file():
+            raise FileNotFoundError(f"no {DECOMPOSITION_FILE} in {directory}: run decompose_bilinear_model and save")
+        try:
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+            return cls(**payload)
+        except Exception as exc:  # unpickling refused, truncated file, or unexpected fields
+            raise ValueError(f"{path} is not a readable decomposition ({exc}); decompose the model again") from None

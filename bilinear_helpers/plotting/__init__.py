@@ -1,0 +1,48 @@
+"""Figures, one module per topic: matplotlib for the pages of the tutorial, plotly to explore.
+
+Every function returns its figure and, given `save_as`, saves it into `figures/` (see
+`save`). Figures read decompositions and analyses; none computes one.
+"""
+
+from .eigenvectors import EigenvectorPlotter, plot_eigenvector_grid, plot_eigenvectors_side_by_side
+from .explorer import eigenvector_explorer
+from .images import (
+    EIGEN_CMAP,
+    image_shape_of,
+    plot_eigenvector_table,
+    plot_image_grid,
+    rank_label,
+    show_eigenvector,
+    to_numpy,
+)
+from .low_rank import plot_attack_curves, plot_hosvd, plot_metric_grid, plot_truncation_curves
+from .prediction import plot_prediction
+from .save import PNG_DPI, figure_name, maybe_save, save_figure
+from .spectra import draw_spectrum, plot_spectra
+from .training import plot_training_curves
+
+__all__ = [
+    "EIGEN_CMAP",
+    "PNG_DPI",
+    "EigenvectorPlotter",
+    "draw_spectrum",
+    "eigenvector_explorer",
+    "figure_name",
+    "image_shape_of",
+    "maybe_save",
+    "plot_attack_curves",
+    "plot_eigenvector_grid",
+    "plot_eigenvector_table",
+    "plot_eigenvectors_side_by_side",
+    "plot_hosvd",
+    "plot_image_grid",
+    "plot_metric_grid",
+    "plot_prediction",
+    "plot_spectra",
+    "plot_training_curves",
+    "plot_truncation_curves",
+    "rank_label",
+    "save_figure",
+    "show_eigenvector",
+    "to_numpy",
+]

@@ -1,0 +1,93 @@
+"""An interactive plotly explorer of pixel-space eigenvectors: a class menu and a rank slider.
+
+Every slider step restyles the same traces (the eigenvector, one spectrum per class, the
+top images) so the saved page stays small; pixel values are stored as whole percentages.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from torch import Tensor
+
+from ..artifacts import DecompositionArtifacts
+from .images import image_shape_of, rank_label, to_numpy
+from .save import maybe_save
+
+
+def _picture(t: Tensor, scale: float, image_shape) -> list:
+    """Whole numbers (percent of `scale`); heatmaps draw row 0 at the bottom, so rows are flipped."""
+    return np.rint(100 * to_numpy(t.reshape(*image_shape)) / scale).astype(int)[::-1].tolist()
+
+
+def _step(artifacts, flat: Tensor, c: int, rank: int, n_images: int, image_shape) -> list:
+    """The restyle (eigenvector, C spectra, top images) and the title for class c at `rank`."""
+    vec, lam = artifacts.eigenvectors_input[c, rank], float(artifacts.eigenvalues[c, rank])
+    top = (lam * (flat @ vec) ** 2).abs().argsort(descending=True)[:n_images].tolist()
+    spectra = [c == other for other in range(artifacts.num_outputs)]
+    restyle = {
+        "z": [_picture(vec, float(vec.abs().max()), image_shape)] + [None] * len(spectra)
+        + [_picture(flat[i], 1.0, image_shape) for i in top],
+        "visible": [True] + spectra + [True] * n_images,
+        "selectedpoints": [None] + [[rank % artifacts.width] if shown else None for shown in spectra]
+        + [None] * n_images,
+    }
+    title = f"class {artifacts.names()[c]}, eigenvector {rank_label(rank, artifacts.width)}: λ = {lam:+.3f}"
+    return [restyle, {"title.text": title}]
+
+
+def _empty_figure(artifacts, n_images: int):
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2 + n_images, column_widths=[0.3, 0.34] + [0.12] * n_images,
+                        subplot_titles=["eigenvector (red > 0 > blue)", "spectrum"]
+                        + [f"top input {j + 1}" for j in range(n_images)])
+    fig.add_trace(go.Heatmap(colorscale="RdBu", reversescale=True, showscale=False, zmin=-100, zmax=100,
+                             hovertemplate="%{z}% of the largest pixel<extra></extra>"), row=1, col=1)
+    for c, name in enumerate(artifacts.names()):
+        fig.add_trace(go.Scatter(y=np.round(to_numpy(artifacts.eigenvalues[c]), 4).tolist(), mode="markers",
+                                 showlegend=False, name=f"class {name}", marker={"size": 4, "color": "gray"},
+                                 selected={"marker": {"size": 11, "color": "crimson"}}), row=1, col=2)
+    for j in range(n_images):
+        fig.add_trace(go.Heatmap(colorscale="Greys", showscale=False, zmin=0, zmax=100, hoverinfo="skip"),
+                      row=1, col=3 + j)
+    return fig
+
+
+def eigenvector_explorer(artifacts: DecompositionArtifacts, images: Tensor, k: int = 3, n_images: int = 3,
+                         image_shape: tuple[int, int] | None = None, save_as: str | None = None):
+    """Pick a class (menu) and one of its k most positive or k most negative eigenvectors (slider).
+
+    Shows the eigenvector as an image, the class's spectrum with the chosen eigenvalue
+    marked, and the `n_images` rows of `images` with the largest `|lambda (v . x)^2|`.
+    """
+    if artifacts.eigenvectors_input is None:
+        raise ValueError("the explorer needs pixel-space eigenvectors (a one-layer decomposition)")
+    flat = images.reshape(len(images), -1).to(artifacts.eigenvectors_input.dtype)
+    image_shape = image_shape_of(flat.shape[1], image_shape)
+    ranks = [-(j + 1) for j in range(k)] + list(range(k))  # most positive first, then most negative
+    fig = _empty_figure(artifacts, n_images)
+
+    steps, buttons = [], []
+    for c, name in enumerate(artifacts.names()):
+        for rank in ranks:
+            steps.append({"method": "update", "label": f"{name} {rank_label(rank, artifacts.width)}",
+                          "args": _step(artifacts, flat, c, rank, n_images, image_shape)})
+        first = steps[-len(ranks)]["args"]
+        buttons.append({"method": "update", "label": f"class {name}",
+                        "args": [first[0], {**first[1], "sliders[0].active": len(steps) - len(ranks)}]})
+    initial = steps[0]["args"]
+    for index, trace in enumerate(fig.data):  # start in the state of the first step
+        for key, values in initial[0].items():
+            if values[index] is not None:
+                trace[key] = values[index]
+    fig.update_layout(
+        sliders=[{"steps": steps, "active": 0, "currentvalue": {"prefix": "class, eigenvector: "}, "pad": {"t": 20}}],
+        updatemenus=[{"buttons": buttons, "x": 0, "y": 1.3, "xanchor": "left", "yanchor": "top"}],
+        title={"text": initial[1]["title.text"], "x": 0.2}, height=400, width=1100, margin={"t": 100},
+    )
+    for col in [1] + [3 + j for j in range(n_images)]:
+        fig.update_xaxes(showticklabels=False, row=1, col=col)
+        fig.update_yaxes(showticklabels=False, scaleanchor=f"x{'' if col == 1 else col}", row=1, col=col)
+    fig.update_xaxes(title_text="rank (ascending)", row=1, col=2)
+    return maybe_save(fig, save_as)

@@ -1,0 +1,40 @@
+"""Eigenvalue spectra: every component against its rank, the leading ones marked."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import Tensor
+
+from .images import to_numpy
+from .save import maybe_save
+
+
+def draw_spectrum(ax, eigenvalues: Tensor, positive: Tensor, negative: Tensor, title: str = "spectrum"):
+    """Ascending eigenvalues as grey dots; the indices in `positive` (red) and `negative` (blue) marked."""
+    lam = to_numpy(eigenvalues)
+    ax.plot(lam, ".", color="0.6", markersize=3)
+    for indices, color in ((positive, "tab:red"), (negative, "tab:blue")):
+        idx = np.asarray(indices)
+        ax.plot(idx, lam[idx], "o", color=color, markersize=4)
+    ax.axhline(0, color="k", linewidth=0.5)
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel("rank (ascending)", fontsize=8)
+
+
+def plot_spectra(artifacts, classes=None, n_marked: int = 3, ncols: int = 5, save_as: str | None = None):
+    """Every class's eigenvalues against their rank, the top positive (red) and negative (blue) marked."""
+    classes = list(range(artifacts.num_outputs)) if classes is None else list(classes)
+    ncols = min(ncols, len(classes))
+    nrows = int(np.ceil(len(classes) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.2 * nrows), squeeze=False,
+                             layout="constrained", sharey=True)
+    ranks, names, width = artifacts.effective_rank(), artifacts.names(), artifacts.width
+    for ax, c in zip(axes.flat, classes, strict=False):
+        draw_spectrum(ax, artifacts.eigenvalues[c], torch.arange(width - n_marked, width), torch.arange(n_marked),
+                      title=f"class {names[c]}  (eff. rank {float(ranks[c]):.1f})")
+    for ax in list(axes.flat)[len(classes):]:
+        ax.set_axis_off()
+    axes[0, 0].set_ylabel("eigenvalue")
+    return maybe_save(fig, save_as)

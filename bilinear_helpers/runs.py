@@ -1,0 +1,167 @@
+"""A training run as one unit: its folder, its files, and how it is committed.
+
+Every run lives in `data/runs/<run name>/`:
+
+    metrics.csv    one row per epoch
+    best.pt        the checkpoint with the best validation accuracy
+    latest.pt      the checkpoint of the last epoch
+    summary.json   what the run reached, written last
+
+Training writes into a hidden staging folder beside it and renames that folder into place
+only when everything, the summary included, is written. So a run folder is either
+complete or absent: an interrupted retrain never loses the last good run, and never pairs
+one run's checkpoint with another's summary. Staging folders of dead processes are
+removed by the next run that starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from torch import nn
+
+from .config import ExperimentConfig
+from .paths import display_path, pid_alive, runs_dir
+
+STAGING_SUFFIX = ".staging"
+RETIRED_SUFFIX = ".retired"
+
+
+class RunError(RuntimeError):
+    """A run folder that cannot be used as it is: the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class RunLayout:
+    """Where the files of one run live."""
+
+    run_dir: Path
+
+    @classmethod
+    def for_config(cls, config: ExperimentConfig) -> RunLayout:
+        return cls(runs_dir(config.dataset.root) / config.run_name)
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.run_dir / "metrics.csv"
+
+    @property
+    def summary_path(self) -> Path:
+        return self.run_dir / "summary.json"
+
+    @property
+    def best_checkpoint_path(self) -> Path:
+        return self.run_dir / "best.pt"
+
+    @property
+    def latest_checkpoint_path(self) -> Path:
+        return self.run_dir / "latest.pt"
+
+    def is_complete(self) -> bool:
+        return self.summary_path.is_file() and self.best_checkpoint_path.is_file()
+
+    def read_summary(self) -> dict:
+        try:
+            summary = json.loads(self.summary_path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise RunError(f"{display_path(self.summary_path)} is unreadable ({exc}); delete "
+                           f"{display_path(self.run_dir)}/ or pass retrain=True") from None
+        if not isinstance(summary, dict) or summary.get("run_name") != self.run_dir.name:
+            raise RunError(f"{display_path(self.summary_path)} does not describe run {self.run_dir.name}; delete "
+                           f"{display_path(self.run_dir)}/ or pass retrain=True")
+        return summary
+
+
+def _owned_by_dead_process(path: Path) -> bool:
+    parts = path.name.split(".")  # ["", run name, pid, random, "staging" or "retired"]
+    return len(parts) == 5 and parts[2].isdigit() and not pid_alive(int(parts[2]))
+
+
+def recover(final: RunLayout) -> None:
+    """Put back a complete run retired by a commit that died before its new run moved in."""
+    if final.run_dir.exists():
+        return
+    for retired in sorted(final.run_dir.parent.glob(f".{final.run_dir.name}.*{RETIRED_SUFFIX}")):
+        if RunLayout(retired).summary_path.is_file():
+            try:
+                os.rename(retired, final.run_dir)
+                return
+            except OSError:  # another process got there first
+                return
+
+
+def start_staging(final: RunLayout) -> RunLayout:
+    """A fresh staging folder for `final`, after removing the leftovers of dead processes."""
+    parent = final.run_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    recover(final)
+    for leftover in parent.glob(f".{final.run_dir.name}.*"):
+        if _owned_by_dead_process(leftover):
+            shutil.rmtree(leftover, ignore_errors=True)
+    staging = parent / f".{final.run_dir.name}.{os.getpid()}.{os.urandom(4).hex()}{STAGING_SUFFIX}"
+    staging.mkdir()
+    return RunLayout(staging)
+
+
+def commit(staging: RunLayout, final: RunLayout, attempts: int = 20) -> RunLayout:
+    """Move a finished staging folder into place, retiring any older run (last writer wins)."""
+    for _ in range(attempts):
+        retired = final.run_dir.parent / f".{final.run_dir.name}.{os.getpid()}.{os.urandom(4).hex()}{RETIRED_SUFFIX}"
+        try:
+            os.rename(final.run_dir, retired)
+        except FileNotFoundError:
+            retired = None
+        try:
+            os.rename(staging.run_dir, final.run_dir)
+        except OSError:  # another writer moved its run in between our two renames: go round again
+            if retired is not None:
+                shutil.rmtree(retired, ignore_errors=True)
+            continue
+        if retired is not None:
+            shutil.rmtree(retired, ignore_errors=True)
+        return final
+    raise RunError(f"could not move {display_path(staging.run_dir)} into place after {attempts} attempts")
+
+
+@dataclass
+class TrainedRun:
+    """A trained model, its checked config, its summary, and where its files are."""
+
+    model: nn.Module
+    config: ExperimentConfig
+    summary: dict
+    layout: RunLayout
+    trained_now: bool
+
+    @property
+    def run_dir(self) -> Path:
+        return self.layout.run_dir
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.layout.metrics_path
+
+    @property
+    def checkpoint_path(self) -> Path:
+        """The best checkpoint (the one `model` holds)."""
+        return self.layout.best_checkpoint_path
+
+    best_checkpoint_path = checkpoint_path
+
+    @property
+    def latest_checkpoint_path(self) -> Path:
+        return self.layout.latest_checkpoint_path
+
+    @property
+    def summary_path(self) -> Path:
+        return self.layout.summary_path
+
+    def describe(self) -> str:
+        """One line: trained or loaded, where, and the test accuracy on which data."""
+        how = "trained" if self.trained_now else "loaded"
+        return (f"{how} {display_path(self.run_dir)}: test accuracy {self.summary['test_acc']:.4f} "
+                f"on {self.summary['dataset_description']}")
