@@ -29,7 +29,6 @@ Targets: (3) at least 10x faster than (1), and at least 30% of the matmul rate.
 from __future__ import annotations
 
 import argparse
-import struct
 import tempfile
 import time
 from pathlib import Path
@@ -40,7 +39,8 @@ import torchvision
 from torch.nn import functional as F
 
 from bilinear_helpers import BilinearImageClassifier, make_config, resolve_device
-from bilinear_helpers.data import tensor_loader
+from bilinear_helpers.idx import write_idx
+from bilinear_helpers.loaders import tensor_loader
 from bilinear_helpers.training import add_layer_noise, train_one_epoch
 
 RECOMMENDED_BATCH_SIZE = 2048
@@ -56,10 +56,9 @@ def generated_images(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def write_mnist_idx(root: Path, images: np.ndarray, labels: np.ndarray) -> None:
     """torchvision's MNIST layout: four IDX files in `<root>/MNIST/raw` (the test split tiny)."""
     raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
     for prefix, x, y in (("train", images, labels), ("t10k", images[:10], labels[:10])):
-        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">iiii", 0x803, *x.shape) + x.tobytes())
-        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">ii", 0x801, len(y)) + y.tobytes())
+        write_idx(raw / f"{prefix}-images-idx3-ubyte", x)
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte", y)
 
 
 def two_layer_model(device: torch.device) -> torch.nn.Module:
@@ -157,7 +156,7 @@ def main() -> None:
     args = parser.parse_args()
     device = resolve_device(args.device)
     torch.manual_seed(0)
-    noise = make_config("two_layer_mnist")["train"]["input_noise_std"]
+    noise = make_config("two_layer_mnist").train.input_noise_std
     images_u8, labels_u8 = generated_images(args.images)
     images = torch.from_numpy(images_u8).float().div(255).unsqueeze(1)
     labels = torch.from_numpy(labels_u8).long()

@@ -35,6 +35,14 @@ class RunError(RuntimeError):
     """A run folder that cannot be used as it is: the message says why and what to do."""
 
 
+RUN_FILES = {
+    "metrics_path": "metrics.csv",
+    "best_checkpoint_path": "best.pt",
+    "latest_checkpoint_path": "latest.pt",
+    "summary_path": "summary.json",
+}
+
+
 @dataclass(frozen=True)
 class RunLayout:
     """Where the files of one run live."""
@@ -45,21 +53,11 @@ class RunLayout:
     def for_config(cls, config: ExperimentConfig) -> RunLayout:
         return cls(runs_dir(config.dataset.root) / config.run_name)
 
-    @property
-    def metrics_path(self) -> Path:
-        return self.run_dir / "metrics.csv"
-
-    @property
-    def summary_path(self) -> Path:
-        return self.run_dir / "summary.json"
-
-    @property
-    def best_checkpoint_path(self) -> Path:
-        return self.run_dir / "best.pt"
-
-    @property
-    def latest_checkpoint_path(self) -> Path:
-        return self.run_dir / "latest.pt"
+    def __getattr__(self, name: str) -> Path:
+        """`metrics_path`, `summary_path`, `best_checkpoint_path`, `latest_checkpoint_path`: see RUN_FILES."""
+        if name in RUN_FILES:
+            return self.run_dir / RUN_FILES[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def is_complete(self) -> bool:
         return self.summary_path.is_file() and self.best_checkpoint_path.is_file()
@@ -127,6 +125,9 @@ def commit(staging: RunLayout, final: RunLayout, attempts: int = 20) -> RunLayou
     raise RunError(f"could not move {display_path(staging.run_dir)} into place after {attempts} attempts")
 
 
+LAYOUT_PATHS = ("run_dir", *RUN_FILES)
+
+
 @dataclass
 class TrainedRun:
     """A trained model, its checked config, its summary, and where its files are."""
@@ -137,28 +138,16 @@ class TrainedRun:
     layout: RunLayout
     trained_now: bool
 
-    @property
-    def run_dir(self) -> Path:
-        return self.layout.run_dir
-
-    @property
-    def metrics_path(self) -> Path:
-        return self.layout.metrics_path
+    def __getattr__(self, name: str) -> Path:
+        """`run_dir`, `metrics_path`, `summary_path`, `best_checkpoint_path`, `latest_checkpoint_path`: the layout's."""
+        if name in LAYOUT_PATHS:
+            return getattr(self.layout, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def checkpoint_path(self) -> Path:
         """The best checkpoint (the one `model` holds)."""
         return self.layout.best_checkpoint_path
-
-    best_checkpoint_path = checkpoint_path
-
-    @property
-    def latest_checkpoint_path(self) -> Path:
-        return self.layout.latest_checkpoint_path
-
-    @property
-    def summary_path(self) -> Path:
-        return self.layout.summary_path
 
     def describe(self) -> str:
         """One line: trained or loaded, where, and the test accuracy on which data."""

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import gzip
-import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bilinear_helpers import data as data_module
+from bilinear_helpers.idx import write_idx
 
 
 @pytest.fixture(autouse=True)
@@ -21,25 +20,6 @@ def isolated_data(tmp_path, monkeypatch):
     data_module.clear_dataset_cache()
     yield tmp_path / "data"
     data_module.clear_dataset_cache()
-
-
-def _write_idx(path: Path, payload: bytes, compress: bool) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if compress:
-        with gzip.open(path.with_name(path.name + ".gz"), "wb") as f:
-            f.write(payload)
-    else:
-        path.write_bytes(payload)
-
-
-def write_idx_images(path: Path, images: np.ndarray, compress: bool = False) -> None:
-    """IDX3 unsigned-byte file: magic 0x00000803, then N, rows, cols (big-endian)."""
-    _write_idx(path, struct.pack(">iiii", 0x00000803, *images.shape) + images.astype(np.uint8).tobytes(), compress)
-
-
-def write_idx_labels(path: Path, labels: np.ndarray, compress: bool = False) -> None:
-    """IDX1 unsigned-byte file: magic 0x00000801, then N (big-endian)."""
-    _write_idx(path, struct.pack(">ii", 0x00000801, len(labels)) + labels.astype(np.uint8).tobytes(), compress)
 
 
 def synthetic_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -58,10 +38,10 @@ def write_tiny_dataset(root: Path, folder: str, n_train: int = 200, n_test: int 
     raw = root / folder / "raw"
     train_x, train_y = synthetic_digits(n_train, seed=1)
     test_x, test_y = synthetic_digits(n_test, seed=2)
-    write_idx_images(raw / "train-images-idx3-ubyte", train_x, compress)
-    write_idx_labels(raw / "train-labels-idx1-ubyte", train_y, compress)
-    write_idx_images(raw / "t10k-images-idx3-ubyte", test_x, compress)
-    write_idx_labels(raw / "t10k-labels-idx1-ubyte", test_y, compress)
+    write_idx(raw / "train-images-idx3-ubyte", train_x, compress)
+    write_idx(raw / "train-labels-idx1-ubyte", train_y, compress)
+    write_idx(raw / "t10k-images-idx3-ubyte", test_x, compress)
+    write_idx(raw / "t10k-labels-idx1-ubyte", test_y, compress)
     return (train_x, train_y), (test_x, test_y)
 
 

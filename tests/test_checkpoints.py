@@ -115,3 +115,127 @@ def test_wrong_architecture_names_the_path_and_the_problem(tmp_path):
         model_from_checkpoint(path, model=BilinearImageClassifier(d_hidden=16))
     with pytest.raises(CheckpointError, match="different architecture than ReLUImageClassifier"):
         model_from_checkpoint(path, model=ReLUImageClassifier(d_hidden=8))
+
+
+# --- issue "runs you can trust": what is true, whatever the bytes ----------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def good_bytes(tmp_path_factory):
+    path = save_checkpoint(tmp_path_factory.mktemp("good") / "g.pt", small_model(), CONFIG, epoch=1, metrics={})
+    return path.read_bytes()
+
+
+def _only_our_error(path):
+    try:
+        load_checkpoint(path)
+    except CheckpointError:
+        return
+    except Exception as exc:  # pragma: no cover - the failure this test exists to catch
+        pytest.fail(f"{type(exc).__name__} escaped load_checkpoint: {exc}")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=4096))
+def test_random_bytes_raise_only_checkpoint_error(tmp_path, data):
+    path = tmp_path / "random.pt"
+    path.write_bytes(data)
+    _only_our_error(path)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=2000))
+def test_text_like_garbage_raises_only_checkpoint_error(tmp_path, text):
+    path = tmp_path / "text.pt"
+    path.write_bytes(b"PK\x03\x04" + text.encode())
+    _only_our_error(path)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.floats(0.0, 0.999))
+def test_truncated_files_raise_only_checkpoint_error(tmp_path, good_bytes, cut):
+    path = tmp_path / "cut.pt"
+    path.write_bytes(good_bytes[: int(cut * len(good_bytes))])
+    _only_our_error(path)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(flips=st.lists(st.tuples(st.integers(0, 10**9), st.integers(0, 7)), min_size=1, max_size=4))
+def test_bit_flipped_files_load_intact_or_raise_only_checkpoint_error(tmp_path, good_bytes, flips):
+    data = bytearray(good_bytes)
+    for position, bit in flips:
+        data[position % len(data)] ^= 1 << bit
+    path = tmp_path / "flipped.pt"
+    path.write_bytes(bytes(data))
+    try:
+        ckpt = load_checkpoint(path)
+    except CheckpointError:
+        return
+    # a flip in bytes the loader never reads (zip metadata) leaves the contents whole, and they check out
+    assert ckpt["epoch"] == 1 and ckpt["content_sha256"]
+
+
+def test_random_bytes_are_not_called_pickled_code(tmp_path):
+    path = tmp_path / "noise.pt"
+    path.write_bytes(os.urandom(2048))
+    with pytest.raises(CheckpointError, match="noise.pt is not a PyTorch checkpoint"):
+        load_checkpoint(path)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_missing_device_is_named_as_such(tmp_path):
+    path = save_checkpoint(tmp_path / "good.pt", small_model(), CONFIG, epoch=1, metrics={})
+    with pytest.raises(CheckpointError, match="cannot load .*good.pt onto 'cuda'.*not available on this machine"):
+        load_checkpoint(path, map_location="cuda")
+    assert load_checkpoint(path)["epoch"] == 1  # the file itself is fine
+
+
+def test_numpy_scalars_in_metrics_and_configs_become_plain_values(tmp_path):
+    np = pytest.importorskip("numpy")
+    config = CONFIG.to_dict()
+    config["train"]["lr"] = np.float64(1e-3)
+    path = save_checkpoint(tmp_path / "np.pt", small_model(), config, epoch=np.int64(2),
+                           metrics={"val_acc": np.float32(0.5), "epoch": np.int64(2)})
+    ckpt = load_checkpoint(path)
+    assert ckpt["epoch"] == 2 and type(ckpt["metrics"]["epoch"]) is int and ckpt["config"]["train"]["lr"] == 1e-3
+
+
+_SAVE_FOREVER = """
+import sys, torch
+from bilinear_helpers import resolve_config, save_checkpoint
+from bilinear_helpers.models import BilinearImageClassifier
+model = BilinearImageClassifier(d_hidden=2048)  # about 10 MB: a save takes long enough to be interrupted
+config = resolve_config({"model": {"d_hidden": 2048}})
+print("ready", flush=True)
+epoch = 2
+while True:
+    save_checkpoint(sys.argv[1], model, config, epoch=epoch, metrics={})
+    epoch += 1
+"""
+
+
+def test_sigkill_during_saves_leaves_the_old_checkpoint_and_the_next_save_cleans_up(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "big.pt"
+    save_checkpoint(path, BilinearImageClassifier(d_hidden=2048), resolve_config({"model": {"d_hidden": 2048}}),
+                    epoch=1, metrics={})
+    for attempt in range(5):
+        process = subprocess.Popen([sys.executable, "-c", _SAVE_FOREVER, str(path)], stdout=subprocess.PIPE)
+        process.stdout.readline()
+        time.sleep(0.05 + 0.07 * attempt)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert load_checkpoint(path)["epoch"] >= 1  # whatever was whole before the kill still loads
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".big.pt.{finished.stdout.strip()}.0badf00d.tmp"  # left by a writer that has died
+    stale.write_bytes(b"PK\x03\x04 half")
+    save_checkpoint(path, small_model(), CONFIG, epoch=7, metrics={})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.pt"]  # the dead writers' temp files are gone
+    assert load_checkpoint(path)["epoch"] == 7

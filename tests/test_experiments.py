@@ -2,10 +2,22 @@
 
 import csv
 import json
+import os
+import subprocess
+import sys
+import textwrap
 
+import pytest
 import torch
 
-from bilinear_helpers import load_checkpoint, load_or_train, run_name, train_image_experiment
+from bilinear_helpers import (
+    RunLayout,
+    load_checkpoint,
+    load_or_train,
+    make_config,
+    run_name,
+    train_image_experiment,
+)
 from bilinear_helpers.data import clear_dataset_cache
 
 from .conftest import tiny_config, write_tiny_dataset
@@ -90,3 +102,100 @@ def test_load_or_train_retrains_a_sample_run_once_the_full_data_is_on_disk(isola
     on_full = load_or_train(tiny_config(epochs=1))
     assert on_full.trained_now and on_full.summary["dataset_source"] == "torchvision"
     assert on_full.checkpoint_path == on_sample.checkpoint_path  # same recipe, same name, replaced
+
+
+# --- a run is a unit ---------------------------------------------------------------------------------
+
+
+class Interrupt(Exception):
+    """Stands in for Ctrl-C or a killed kernel in the middle of an epoch."""
+
+
+def _train_interrupted_at_epoch(epoch: int, **kwargs):
+    """load_or_train(tiny_config(), **kwargs), stopped during `epoch`."""
+    from bilinear_helpers import experiments
+
+    real = experiments.train_one_epoch
+    calls = {"n": 0}
+
+    def flaky(*args, **kw):
+        calls["n"] += 1
+        if calls["n"] == epoch:
+            raise Interrupt(f"stopped during epoch {epoch}")
+        return real(*args, **kw)
+
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(Interrupt):
+        patch.setattr(experiments, "train_one_epoch", flaky)
+        load_or_train(tiny_config(), **kwargs)
+
+
+def test_an_interrupted_retrain_keeps_the_last_good_run_whole(tiny_mnist):
+    good = load_or_train(tiny_config())
+    good_weights = {k: v.clone() for k, v in good.model.state_dict().items()}
+    _train_interrupted_at_epoch(2, retrain=True)
+    again = load_or_train(tiny_config())
+    assert not again.trained_now and again.summary == good.summary
+    checkpoint = load_checkpoint(again.best_checkpoint_path)
+    assert checkpoint["epoch"] == again.summary["best_epoch"]  # checkpoint and summary belong together
+    for key, value in again.model.state_dict().items():
+        assert torch.equal(value, good_weights[key]), key
+
+
+def test_an_interrupted_first_run_is_trained_again_and_says_so(tiny_mnist, capsys):
+    _train_interrupted_at_epoch(2)
+    layout = RunLayout.for_config(make_config(tiny_config()))
+    assert not layout.run_dir.exists()  # nothing half-written where a run belongs
+    run = load_or_train(tiny_config(), quiet=False)
+    assert run.trained_now and "No complete run" in capsys.readouterr().out
+    assert load_checkpoint(run.best_checkpoint_path)["epoch"] == run.summary["best_epoch"]
+
+
+def test_leftovers_of_dead_processes_are_removed_by_the_next_run(tiny_mnist):
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    name = run_name(tiny_config())
+    runs = tiny_mnist / "runs"
+    stale = runs / f".{name}.{finished.stdout.strip()}.deadbeef.staging"
+    stale.mkdir(parents=True)
+    (stale / "latest.pt").write_bytes(b"half")
+    load_or_train(tiny_config())
+    assert [p.name for p in runs.iterdir()] == [name]
+
+
+def test_a_commit_that_died_between_its_renames_is_recovered(tiny_mnist):
+    good = load_or_train(tiny_config())
+    retired = good.run_dir.with_name(f".{good.run_dir.name}.1.cafe.retired")
+    os.rename(good.run_dir, retired)  # the old run moved aside, the new one never moved in
+    again = load_or_train(tiny_config())
+    assert not again.trained_now and again.summary == good.summary and not retired.exists()
+
+
+@pytest.mark.parametrize("content", ["", "{", "[]", '{"run_name": "another_run"}'])
+def test_an_unreadable_summary_is_a_clear_error(tiny_mnist, content):
+    run = load_or_train(tiny_config())
+    run.summary_path.write_text(content)
+    with pytest.raises(RuntimeError, match=r"summary.json (is unreadable|does not describe run).*retrain=True"):
+        load_or_train(tiny_config())
+    assert load_or_train(tiny_config(), retrain=True).trained_now
+
+
+_TRAIN_ONE = textwrap.dedent("""
+    import sys
+    from bilinear_helpers import load_or_train
+    sys.path.insert(0, sys.argv[1])
+    from conftest import tiny_config
+    run = load_or_train(tiny_config(epochs=4), retrain=True)
+    print(run.summary["test_acc"])
+""")
+
+
+def test_concurrent_runs_of_one_recipe_all_finish_and_leave_one_complete_run(tiny_mnist):
+    env = {**os.environ, "BILINEAR_DATA_DIR": str(tiny_mnist)}
+    tests_dir = os.path.dirname(__file__)
+    processes = [subprocess.Popen([sys.executable, "-c", _TRAIN_ONE, tests_dir], env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    results = [p.communicate(timeout=120) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0, 0], [err[-500:] for _, err in results]
+    runs = tiny_mnist / "runs"
+    assert [p.name for p in runs.iterdir()] == [run_name(tiny_config(epochs=4))]
+    run = load_or_train(tiny_config(epochs=4))
+    assert not run.trained_now and load_checkpoint(run.best_checkpoint_path)["epoch"] == run.summary["best_epoch"]
