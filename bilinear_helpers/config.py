@@ -33,12 +33,8 @@ class ConfigError(ValueError):
 
 def _plain(value: Any) -> Any:
     """NumPy and torch scalars as the Python scalar they hold; anything else unchanged."""
-    if hasattr(value, "item") and getattr(value, "ndim", None) == 0 or type(value).__module__ == "numpy":
-        try:
-            return value.item()
-        except (AttributeError, ValueError):
-            return value
-    return value
+    is_scalar = getattr(value, "ndim", None) == 0 and hasattr(value, "item")  # np.float64(1.0), torch.tensor(1.0)
+    return value.item() if is_scalar else value
 
 
 def _integer(key: str, value: Any, low: int, high: int | None = None) -> int:
