@@ -28,14 +28,11 @@ from .artifacts import SIGN_RULE, DecompositionArtifacts
 from .checkpoints import FORMAT_VERSION, CheckpointError, load_checkpoint, model_from_checkpoint, save_checkpoint
 from .config import (
     DEFAULT_CONFIG,
-    PRESETS,
     ConfigError,
     DatasetConfig,
     ExperimentConfig,
     ModelConfig,
     TrainConfig,
-    make_config,
-    preset_for,
     resolve_config,
     run_name,
 )
@@ -48,11 +45,12 @@ from .decomposition import (
     project_eigenvectors_to_input,
     symmetrize_bilinear_tensor,
 )
-from .experiments import accuracy_bound, load_or_train, train_image_experiment
+from .experiments import accuracy_bound, is_full_length, load_or_train, train_image_experiment
 from .idx import DatasetFileError
 from .loaders import DatasetBundle, build_image_dataloaders
 from .models import Bilinear, BilinearImageClassifier, ReLUImageClassifier, accuracy, build_image_classifier
 from .paths import data_dir, display_path, figures_dir
+from .presets import PRESETS, make_config, preset_for
 from .runs import RunError, RunLayout, TrainedRun
 from .runtime import resolve_device, set_seed
 from .training import build_scheduler, evaluate, warmup_step_factor, weight_decay_factor
@@ -83,6 +81,7 @@ __all__ = [
     "TrainedRun",
     "accuracy",
     "accuracy_bound",
+    "is_full_length",
     "adversarial_masks",
     "analysis",
     "build_bilinear_tensor",

@@ -25,6 +25,7 @@ SCHEDULES = ("cosine", "warmup_step", "constant")
 MODEL_KINDS = ("bilinear", "relu")
 GATE_CHOICES = (None, "relu", "silu", "gelu")
 SEED_LIMIT = 2**32
+DEFAULT_STEPS = 3000
 
 
 class ConfigError(ValueError):
@@ -112,9 +113,15 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """AdamW with a per-epoch schedule; input noise is a std in pixel units, layer noise relative."""
+    """AdamW with a per-epoch schedule; input noise is a std in pixel units, layer noise relative.
 
-    epochs: int = 10
+    The length is `steps` optimizer steps (run as `ceil(steps / batches per epoch)` epochs,
+    so one recipe fits a 4,000-image sample and the full dataset alike) or `epochs` epochs:
+    set at most one of them (neither: DEFAULT_STEPS).
+    """
+
+    epochs: int | None = None
+    steps: int | None = None  # None with epochs None: DEFAULT_STEPS
     batch_size: int = 256
     lr: float = 1e-3
     weight_decay: float = 0.5
@@ -125,8 +132,14 @@ class TrainConfig:
     val_fraction: float = 0.1
 
     def __post_init__(self):
-        for key in ("epochs", "batch_size"):
-            object.__setattr__(self, key, _integer(f"train.{key}", getattr(self, key), 1))
+        if self.epochs is None and self.steps is None:
+            object.__setattr__(self, "steps", DEFAULT_STEPS)
+        if self.epochs is not None and self.steps is not None:
+            raise ConfigError(f"set one of train.epochs and train.steps, not both, got epochs={self.epochs!r} and "
+                              f"steps={self.steps!r}: an optimizer-step budget (steps=3000) or a number of epochs")
+        for key in ("epochs", "steps", "batch_size"):
+            if getattr(self, key) is not None:
+                object.__setattr__(self, key, _integer(f"train.{key}", getattr(self, key), 1))
         for key in ("lr", "weight_decay", "input_noise_std", "layer_noise"):
             object.__setattr__(self, key, _number(f"train.{key}", getattr(self, key)))
         object.__setattr__(self, "val_fraction", _number("train.val_fraction", self.val_fraction, 0.0, 1.0))
@@ -135,6 +148,10 @@ class TrainConfig:
         if device.split(":")[0] not in DEVICE_CHOICES:
             raise ConfigError(f"unknown train.device {self.device!r}: use one of {list(DEVICE_CHOICES)} (or 'cuda:N')")
         object.__setattr__(self, "device", device)
+
+    def epochs_for(self, batches_per_epoch: int) -> int:
+        """How many epochs this run lasts when an epoch is `batches_per_epoch` optimizer steps."""
+        return self.epochs if self.steps is None else math.ceil(self.steps / batches_per_epoch)
 
 
 SECTIONS = {"dataset": DatasetConfig, "model": ModelConfig, "train": TrainConfig}
@@ -194,9 +211,15 @@ class ExperimentConfig:
         return cls(**{key: section(key, value) if key in SECTIONS else value for key, value in config.items()})
 
     def replace(self, **overrides) -> ExperimentConfig:
-        """A copy with flat overrides: keys of any section, `dataset`, `data_root`, `seed`, `experiment_name`."""
+        """A copy with flat overrides: keys of any section, `dataset`, `data_root`, `seed`, `experiment_name`.
+
+        Giving `epochs` clears `steps` and the other way round: the run's length is set once.
+        """
         _check_keys("the overrides", overrides, FLAT_KEYS)
         config = self.to_dict()
+        for length, other in (("epochs", "steps"), ("steps", "epochs")):  # a new length replaces the old one
+            if length in overrides and other not in overrides:
+                config["train"][other] = None
         for key, value in overrides.items():
             section, name = FLAT_KEYS[key]
             (config[section] if section else config)[name] = value
@@ -235,55 +258,6 @@ def _check_keys(where: str, given: dict, valid) -> None:
 
 
 DEFAULT_CONFIG: dict = ExperimentConfig().to_dict()
-
-
-def _preset(name: str, dataset: str, model: dict, **train) -> ExperimentConfig:
-    return ExperimentConfig(name, 0, DatasetConfig(dataset), ModelConfig(**model), TrainConfig(**train))
-
-
-PRESETS: dict[str, ExperimentConfig] = {
-    # One layer, d_hidden 256: the reading-the-weights baselines (97.99% MNIST, 89.09% Fashion-MNIST).
-    "mnist_baseline": _preset(
-        "mnist_baseline", "mnist", {"d_hidden": 256, "n_layer": 1},
-        epochs=50, batch_size=256, lr=1e-3, weight_decay=0.5, schedule="cosine", input_noise_std=0.33,
-    ),
-    "fmnist_baseline": _preset(
-        "fmnist_baseline", "fashion_mnist", {"d_hidden": 256, "n_layer": 1},
-        epochs=100, batch_size=256, lr=1e-3, weight_decay=0.5, schedule="cosine", input_noise_std=0.33,
-    ),
-    # The seed notebook "MNIST | Two Layer Bilinear Model" (Weight-based Decomposition, 2024).
-    "two_layer_mnist": _preset(
-        "two_layer_mnist", "mnist", {"d_hidden": 300, "n_layer": 2},
-        epochs=64, batch_size=100, lr=1e-3, weight_decay=0.5, schedule="warmup_step",
-        input_noise_std=0.33, layer_noise=0.33,
-    ),
-    # "Bilinear MLPs enable weight-based mechanistic interpretability" (ICLR 2025), MNIST.
-    "paper_mnist": _preset(
-        "paper_mnist", "mnist", {"d_hidden": 512, "n_layer": 1},
-        epochs=100, batch_size=2048, lr=1e-3, weight_decay=1.0, schedule="cosine", input_noise_std=0.5,
-    ),
-}
-
-TUTORIAL_PRESETS = {"mnist": "mnist_baseline", "fashion_mnist": "fmnist_baseline"}
-
-
-def preset_for(dataset: str) -> str:
-    """The one-layer preset the notebooks use for `dataset` ("mnist" or "fashion_mnist")."""
-    return TUTORIAL_PRESETS[_choice("dataset", dataset, sorted(TUTORIAL_PRESETS))]
-
-
-def make_config(preset: str | dict | ExperimentConfig, **overrides) -> ExperimentConfig:
-    """A checked config from a preset name, a config (dict or typed) and flat overrides.
-
-    `make_config("two_layer_mnist", epochs=8, device="cpu")`; the override names are the
-    keys of the `train` and `model` sections plus `dataset`, `data_root`, `seed` and
-    `experiment_name`. Unknown names and bad values are ConfigErrors.
-    """
-    if isinstance(preset, str):
-        base = PRESETS[_choice("preset", preset, sorted(PRESETS))]
-    else:
-        base = ExperimentConfig.from_dict(preset)
-    return base.replace(**overrides) if overrides else base
 
 
 def resolve_config(config: dict | ExperimentConfig) -> ExperimentConfig:

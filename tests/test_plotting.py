@@ -107,3 +107,25 @@ def test_image_shapes_come_from_the_data():
         P.image_shape_of(10)
     fig = P.plot_image_grid(torch.rand(3, 3 * 4), image_shape=(3, 4))
     assert fig.axes[0].images[0].get_array().shape == (3, 4)
+
+
+def test_notebook_figures_of_matrices_noise_and_the_explorer_view(artifacts):
+    images = torch.rand(20, 1, 28, 28)
+    matrix = P.plot_interaction_matrix(artifacts, 1, save_as="matrix")
+    assert [ax.get_title() for ax in matrix.axes[:2]] == ["Q_c in the hidden basis", "Q_c in its eigenbasis (by |λ|)"]
+    rotated = torch.as_tensor(matrix.axes[1].images[0].get_array().data)
+    assert (rotated - torch.diag(torch.diag(rotated))).abs().max() < 1e-12  # V^T Q V is diagonal
+    view = P.plot_explorer_view(artifacts, images, c=2, rank=-1, n_images=3, save_as="view")
+    assert len(view.axes) == 5 and "class c, eigenvector +1" in view.get_suptitle()
+    panels = {"m1": {"a": torch.randn(50), "b": torch.randn(50)}, "m2": {"a": torch.randn(9)}}
+    hist = P.plot_activation_histograms(panels, save_as="hist")
+    assert len(hist.axes) == 2
+    for name in ("matrix", "view", "hist"):
+        assert (figures_dir() / f"{name}.png").stat().st_size > 1000, name
+
+
+def test_static_figures_switch(monkeypatch):
+    monkeypatch.delenv(P.explorer.STATIC_ENV_VAR, raising=False)
+    assert P.show_interactive()
+    monkeypatch.setenv(P.explorer.STATIC_ENV_VAR, "1")
+    assert not P.show_interactive()

@@ -30,8 +30,15 @@ def lrs_per_epoch(schedule: str, epochs: int, base_lr: float = 1.0) -> list[floa
 
 def test_warmup_step_schedule_per_epoch():
     expected = [0.01, 0.505, 1, 1, 0.5, 0.5, 0.25, 0.25, 1 / 8, 1 / 8, 1 / 16, 1 / 16, 1 / 32, 1 / 32] + [1 / 64] * 6
-    assert lrs_per_epoch("warmup_step", 20) == pytest.approx(expected)
+    assert lrs_per_epoch("warmup_step", 64)[:20] == pytest.approx(expected)  # the seed's run: 64 epochs
     assert [warmup_step_factor(e) for e in range(20)] == pytest.approx(expected)
+
+
+def test_warmup_step_stretches_to_the_run_length():
+    seed_run = lrs_per_epoch("warmup_step", 64)
+    assert lrs_per_epoch("warmup_step", 128)[::2] == pytest.approx(seed_run)  # epoch 2e plays the seed's e
+    short = lrs_per_epoch("warmup_step", 32)
+    assert short[0] == pytest.approx(0.01) and max(short) == 1 and short[-1] == pytest.approx(1 / 64)
 
 
 def test_warmup_step_matches_the_seed_notebooks_sequential_scheduler():
@@ -50,11 +57,11 @@ def test_warmup_step_matches_the_seed_notebooks_sequential_scheduler():
     seed_lrs = []
     with warnings.catch_warnings():  # SequentialLR warns about its own use of step(epoch)
         warnings.simplefilter("ignore")
-        for _ in range(30):
+        for _ in range(64):
             seed_lrs.append(optimizer.param_groups[0]["lr"])
             optimizer.step()
             seed_scheduler.step()
-    assert lrs_per_epoch("warmup_step", 30, base_lr=1e-3) == pytest.approx(seed_lrs)
+    assert lrs_per_epoch("warmup_step", 64, base_lr=1e-3) == pytest.approx(seed_lrs)
 
 
 def test_cosine_schedule_per_epoch():

@@ -4,14 +4,22 @@ Each module reads `DecompositionArtifacts` and models; none trains, loads data o
 """
 
 from .adversarial import AdversarialMasks, adversarial_masks, mask_attack, random_masks_like
-from .image_metrics import hoyer_sparsity, pixel_energy_fraction, rarely_inked_pixels
-from .truncation import hosvd, hosvd_accuracy, hosvd_truncated_tensor, truncated_accuracy, truncated_logits_by_k
+from .image_metrics import hoyer_sparsity, pixel_energy_fraction, rarely_inked_pixels, uninked_pixels
+from .truncation import (
+    hosvd,
+    hosvd_accuracy,
+    hosvd_components,
+    hosvd_truncated_tensor,
+    truncated_accuracy,
+    truncated_logits_by_k,
+)
 
 __all__ = [
     "AdversarialMasks",
     "adversarial_masks",
     "hosvd",
     "hosvd_accuracy",
+    "hosvd_components",
     "hosvd_truncated_tensor",
     "hoyer_sparsity",
     "mask_attack",
@@ -20,4 +28,5 @@ __all__ = [
     "rarely_inked_pixels",
     "truncated_accuracy",
     "truncated_logits_by_k",
+    "uninked_pixels",
 ]

@@ -11,6 +11,14 @@ def rarely_inked_pixels(images: Float[Tensor, "n ..."], threshold: float = 0.02)
     return images.reshape(len(images), -1).mean(0) < threshold
 
 
+def uninked_pixels(images: Float[Tensor, "n ..."]) -> Bool[Tensor, " inp"]:
+    """Pixels that no image of `images` inks (zero in every one): no data ever reads them.
+
+    A random direction puts `mask.float().mean()` of its squared norm there (the chance level).
+    """
+    return images.reshape(len(images), -1).amax(0) <= 0
+
+
 def pixel_energy_fraction(
     pixels: Float[Tensor, "*batch inp"], mask: Bool[Tensor, " inp"]
 ) -> Float[Tensor, " *batch"]:

@@ -20,6 +20,7 @@ from jaxtyping import Float, Int64
 from torch import Tensor
 
 from ..artifacts import DecompositionArtifacts, augment
+from ..decomposition import orient_eigenvectors, project_eigenvectors_to_input
 from ..models import accuracy
 
 TRUNCATION_RULES = ("abs", "paired")
@@ -95,3 +96,25 @@ def hosvd_accuracy(
         tensor = hosvd_truncated_tensor(artifacts.symmetrized_tensor, n)
         accuracies.append(accuracy(einsum(h, tensor, h, "b in1, cls in1 in2, b in2 -> b cls"), y))
     return accuracies
+
+
+def hosvd_components(
+    artifacts: DecompositionArtifacts, embedding_weight: Float[Tensor, "in1 inp"]
+) -> tuple[DecompositionArtifacts, Float[Tensor, "n cls"]]:
+    """Each HOSVD component `V[n]` decomposed like a class matrix, and the logits it writes.
+
+    Returns `(components, writes)`: `components` holds the eigenvalues and (pixel-space)
+    eigenvectors of every shared matrix `V[n]`; `writes[n, c] = U[c, n] S[n]` is the weight
+    with which component n enters class c's matrix, so `Q_c = sum_n writes[n, c] V[n]`.
+    """
+    u, s, v = hosvd(artifacts.symmetrized_tensor)
+    eigenvalues, eigenvectors = torch.linalg.eigh(v)
+    d_hidden = embedding_weight.shape[0]
+    white = augment(embedding_weight.detach().cpu().to(v.dtype).sum(-1, keepdim=True).T, artifacts.bias)[0]
+    eigenvectors = orient_eigenvectors(eigenvectors, white)  # the package's sign rule: E 1 projects positively
+    components = DecompositionArtifacts(
+        bilinear_tensor=v, symmetrized_tensor=v, eigenvalues=eigenvalues, eigenvectors_hidden=eigenvectors,
+        eigenvectors_input=project_eigenvectors_to_input(eigenvectors[:, :d_hidden], embedding_weight.detach().cpu()),
+        bias=artifacts.bias, layer=artifacts.layer, output_names=[f"HOSVD {n + 1}" for n in range(len(s))],
+    )
+    return components, (u * s).T

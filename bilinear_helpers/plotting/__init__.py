@@ -5,7 +5,7 @@ Every function returns its figure and, given `save_as`, saves it into `figures/`
 """
 
 from .eigenvectors import EigenvectorPlotter, plot_eigenvector_grid, plot_eigenvectors_side_by_side
-from .explorer import eigenvector_explorer
+from .explorer import eigenvector_explorer, plot_explorer_view, show_interactive
 from .images import (
     EIGEN_CMAP,
     image_shape_of,
@@ -17,8 +17,9 @@ from .images import (
 )
 from .low_rank import plot_attack_curves, plot_hosvd, plot_metric_grid, plot_truncation_curves
 from .prediction import plot_prediction
+from .robustness import plot_activation_histograms
 from .save import PNG_DPI, figure_name, maybe_save, save_figure
-from .spectra import draw_spectrum, plot_spectra
+from .spectra import draw_spectrum, plot_interaction_matrix, plot_spectra
 from .training import plot_training_curves
 
 __all__ = [
@@ -30,12 +31,15 @@ __all__ = [
     "figure_name",
     "image_shape_of",
     "maybe_save",
+    "plot_activation_histograms",
     "plot_attack_curves",
     "plot_eigenvector_grid",
     "plot_eigenvector_table",
     "plot_eigenvectors_side_by_side",
+    "plot_explorer_view",
     "plot_hosvd",
     "plot_image_grid",
+    "plot_interaction_matrix",
     "plot_metric_grid",
     "plot_prediction",
     "plot_spectra",
@@ -44,5 +48,6 @@ __all__ = [
     "rank_label",
     "save_figure",
     "show_eigenvector",
+    "show_interactive",
     "to_numpy",
 ]

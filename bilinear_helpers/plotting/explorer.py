@@ -2,16 +2,36 @@
 
 Every slider step restyles the same traces (the eigenvector, one spectrum per class, the
 top images) so the saved page stays small; pixel values are stored as whole percentages.
+`plot_explorer_view` draws one state of it with matplotlib: the picture a committed
+notebook carries, since the interactive page is several hundred KB (it goes to `figures/`).
 """
 
 from __future__ import annotations
 
+import os
+
+import matplotlib.pyplot as plt
 import numpy as np
+import torch
 from torch import Tensor
 
 from ..artifacts import DecompositionArtifacts
-from .images import image_shape_of, rank_label, to_numpy
+from .images import image_shape_of, rank_label, show_eigenvector, to_numpy
 from .save import maybe_save
+from .spectra import draw_spectrum
+
+STATIC_ENV_VAR = "BILINEAR_STATIC_FIGURES"
+
+
+def show_interactive() -> bool:
+    """False when BILINEAR_STATIC_FIGURES=1, as `.ci/execute-notebooks` sets it: committed notebooks stay small."""
+    return os.environ.get(STATIC_ENV_VAR, "") in ("", "0")
+
+
+def _top_images(artifacts, flat: Tensor, c: int, rank: int, n_images: int) -> list[int]:
+    """Rows of `flat` with the largest `|lambda (v . x)^2|` for class c's eigenvector at `rank`."""
+    vec, lam = artifacts.eigenvectors_input[c, rank], float(artifacts.eigenvalues[c, rank])
+    return (lam * (flat @ vec) ** 2).abs().argsort(descending=True)[:n_images].tolist()
 
 
 def _picture(t: Tensor, scale: float, image_shape) -> list:
@@ -22,7 +42,7 @@ def _picture(t: Tensor, scale: float, image_shape) -> list:
 def _step(artifacts, flat: Tensor, c: int, rank: int, n_images: int, image_shape) -> list:
     """The restyle (eigenvector, C spectra, top images) and the title for class c at `rank`."""
     vec, lam = artifacts.eigenvectors_input[c, rank], float(artifacts.eigenvalues[c, rank])
-    top = (lam * (flat @ vec) ** 2).abs().argsort(descending=True)[:n_images].tolist()
+    top = _top_images(artifacts, flat, c, rank, n_images)
     spectra = [c == other for other in range(artifacts.num_outputs)]
     restyle = {
         "z": [_picture(vec, float(vec.abs().max()), image_shape)] + [None] * len(spectra)
@@ -90,4 +110,24 @@ def eigenvector_explorer(artifacts: DecompositionArtifacts, images: Tensor, k: i
         fig.update_xaxes(showticklabels=False, row=1, col=col)
         fig.update_yaxes(showticklabels=False, scaleanchor=f"x{'' if col == 1 else col}", row=1, col=col)
     fig.update_xaxes(title_text="rank (ascending)", row=1, col=2)
+    return maybe_save(fig, save_as)
+
+
+def plot_explorer_view(artifacts: DecompositionArtifacts, images: Tensor, c: int = 0, rank: int = -1,
+                       n_images: int = 3, image_shape: tuple[int, int] | None = None, save_as: str | None = None):
+    """One state of `eigenvector_explorer` as a matplotlib figure: class c's eigenvector at `rank`
+    (-1 the most positive), its place in the spectrum, and the images that activate it most."""
+    flat = images.reshape(len(images), -1).to(artifacts.eigenvectors_input.dtype)
+    image_shape = image_shape_of(flat.shape[1], image_shape)
+    lam = float(artifacts.eigenvalues[c, rank])
+    fig, axes = plt.subplots(1, 2 + n_images, figsize=(2.3 * (2 + n_images), 2.4), layout="constrained",
+                             width_ratios=[1, 1.4] + [1] * n_images)
+    show_eigenvector(axes[0], artifacts.eigenvectors_input[c, rank], "eigenvector (red > 0 > blue)",
+                     image_shape=image_shape)
+    index = torch.arange(artifacts.width)[rank]
+    draw_spectrum(axes[1], artifacts.eigenvalues[c], index[None] if lam > 0 else [], index[None] if lam < 0 else [])
+    for j, i in enumerate(_top_images(artifacts, flat, c, rank, n_images)):
+        axes[2 + j].imshow(to_numpy(flat[i].reshape(*image_shape)), cmap="Greys")
+        axes[2 + j].set(xticks=[], yticks=[], title=f"top input {j + 1}")
+    fig.suptitle(f"class {artifacts.names()[c]}, eigenvector {rank_label(rank, artifacts.width)}: λ = {lam:+.3f}")
     return maybe_save(fig, save_as)

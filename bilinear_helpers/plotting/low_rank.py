@@ -11,12 +11,12 @@ from .images import to_numpy
 from .save import maybe_save
 
 
-def plot_truncation_curves(ks, curves: dict, full_accuracy: float, xlabel: str = "components kept per class (k)",
+def plot_truncation_curves(curves: dict, full_accuracy: float, xlabel: str = "components kept per class",
                            title: str = "", save_as: str | None = None):
-    """Accuracy against the number of components kept, one line per rule, the full model dashed."""
+    """Accuracy against the number of components kept: `curves[label] = (counts, accuracies)`, the full model dashed."""
     fig, ax = plt.subplots(figsize=(6, 3.6), layout="constrained")
-    for label, accuracies in curves.items():
-        ax.plot(list(ks), accuracies, "o-", markersize=3, label=label)
+    for label, (counts, accuracies) in curves.items():
+        ax.plot(list(counts), accuracies, "o-", markersize=3, label=label)
     ax.axhline(full_accuracy, color="k", linestyle="--", linewidth=1, label=f"full model ({full_accuracy:.3f})")
     ax.set(xlabel=xlabel, ylabel="test accuracy", title=title)
     ax.grid(alpha=0.3)
@@ -53,12 +53,13 @@ def plot_metric_grid(metrics: dict, row_values, col_values, row_name: str, col_n
     return maybe_save(fig, save_as)
 
 
-def plot_attack_curves(strengths, curves: dict, ylabel: str, title: str = "", save_as: str | None = None):
+def plot_attack_curves(strengths, curves: dict, ylabel: str, title: str = "",
+                       xlabel: str = "mask strength (pixel-space L2 norm)", save_as: str | None = None):
     """Mean over target classes of a rate against mask strength, one line per mask kind."""
     fig, ax = plt.subplots(figsize=(5, 3.4), layout="constrained")
     for label, values in curves.items():
         ax.plot(list(strengths), to_numpy(torch.as_tensor(values)), "o-", markersize=3, label=label)
-    ax.set(xlabel="mask strength (pixel-space L2 norm)", ylabel=ylabel, title=title, ylim=(-0.02, 1.02))
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title, ylim=(-0.02, 1.02))
     ax.grid(alpha=0.3)
     ax.legend()
     return maybe_save(fig, save_as)

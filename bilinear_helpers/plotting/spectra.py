@@ -1,4 +1,4 @@
-"""Eigenvalue spectra: every component against its rank, the leading ones marked."""
+"""Eigenvalue spectra (every component against its rank, the leading ones marked) and raw interaction matrices."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .images import to_numpy
+from .images import EIGEN_CMAP, to_numpy
 from .save import maybe_save
 
 
@@ -16,7 +16,7 @@ def draw_spectrum(ax, eigenvalues: Tensor, positive: Tensor, negative: Tensor, t
     lam = to_numpy(eigenvalues)
     ax.plot(lam, ".", color="0.6", markersize=3)
     for indices, color in ((positive, "tab:red"), (negative, "tab:blue")):
-        idx = np.asarray(indices)
+        idx = np.asarray(indices, dtype=int)
         ax.plot(idx, lam[idx], "o", color=color, markersize=4)
     ax.axhline(0, color="k", linewidth=0.5)
     ax.set_title(title, fontsize=9)
@@ -37,4 +37,24 @@ def plot_spectra(artifacts, classes=None, n_marked: int = 3, ncols: int = 5, sav
     for ax in list(axes.flat)[len(classes):]:
         ax.set_axis_off()
     axes[0, 0].set_ylabel("eigenvalue")
+    return maybe_save(fig, save_as)
+
+
+def plot_interaction_matrix(artifacts, c: int, save_as: str | None = None):
+    """Class c's matrix `Q_c` as an image, beside the same matrix in its eigenbasis.
+
+    Left: `Q_c` in the hidden basis. Right: `V^T Q_c V = diag(lambda)`, the eigenvectors
+    ordered by |lambda|, on the same colour scale.
+    """
+    q = artifacts.symmetrized_tensor[c]
+    order = artifacts.eigenvalues[c].abs().argsort(descending=True)
+    vecs = artifacts.eigenvectors_hidden[c][:, order]
+    panels = {"Q_c in the hidden basis": q, "Q_c in its eigenbasis (by |λ|)": vecs.T @ q @ vecs}
+    vmax = float(q.abs().max())
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.9), layout="constrained")
+    for ax, (title, matrix) in zip(axes, panels.items(), strict=True):
+        im = ax.imshow(to_numpy(matrix), cmap=EIGEN_CMAP, vmin=-vmax, vmax=vmax)
+        ax.set(title=title, xticks=[], yticks=[])
+    fig.colorbar(im, ax=axes, shrink=0.8)
+    fig.suptitle(f"class {artifacts.names()[c]}: a {artifacts.width} x {artifacts.width} interaction matrix")
     return maybe_save(fig, save_as)

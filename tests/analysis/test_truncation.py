@@ -6,6 +6,7 @@ from bilinear_helpers.analysis.image_metrics import hoyer_sparsity
 from bilinear_helpers.analysis.truncation import (
     hosvd,
     hosvd_accuracy,
+    hosvd_components,
     hosvd_truncated_tensor,
     truncated_accuracy,
     truncated_logits_by_k,
@@ -83,3 +84,31 @@ def test_hoyer_sparsity_bounds():
     flat = torch.ones(784, dtype=torch.float64)
     assert hoyer_sparsity(one_pixel).item() == pytest.approx(1.0)
     assert hoyer_sparsity(flat).item() == pytest.approx(0.0, abs=1e-12)
+
+
+def test_hosvd_components_rebuild_every_class_matrix(setup):
+    model, art, h, _ = setup
+    components, writes = hosvd_components(art, model.embedding_weight)
+    assert writes.shape == (4, 4) and components.num_outputs == 4
+    torch.testing.assert_close(torch.einsum("nc,nij->cij", writes, components.symmetrized_tensor),
+                               art.symmetrized_tensor)
+    # each component's eigenvectors rebuild it, and its pixel-space eigenvectors read x through E
+    v, lam = components.eigenvectors_hidden, components.eigenvalues
+    torch.testing.assert_close(v @ torch.diag_embed(lam) @ v.mT, components.symmetrized_tensor)
+    x = torch.randn(3, 30, dtype=torch.float64)
+    torch.testing.assert_close(x @ components.eigenvectors_input[1].T, model.block_input(x).detach() @ v[1])
+    white = model.embedding_weight.detach().sum(-1)
+    assert (torch.einsum("i,nic->nc", white, v) > 0).all()  # oriented by the package's sign rule
+
+
+def test_uninked_pixels_and_their_chance_level():
+    from bilinear_helpers.analysis import pixel_energy_fraction, uninked_pixels
+
+    images = torch.zeros(5, 1, 4, 4)
+    images[:, 0, 1:3, 1:3] = torch.rand(5, 2, 2) + 0.1
+    images[0, 0, 0, 0] = 0.5  # one image inks a corner once: no longer uninked
+    mask = uninked_pixels(images)
+    assert mask.shape == (16,) and int(mask.sum()) == 16 - 4 - 1
+    directions = torch.randn(20000, 16, generator=torch.Generator().manual_seed(0))
+    chance = pixel_energy_fraction(directions, mask).mean()
+    assert abs(chance - mask.float().mean()) < 0.01  # a random direction puts the mask's share there
