@@ -23,7 +23,10 @@ training step reaches (counting the matmul FLOPs of forward and backward).
 On a GPU both loops run the model there; the seed-style loop moves each batch to the
 device as the seed notebook does, the project's loop keeps the whole dataset on it.
 
-Targets: (3) at least 10x faster than (1), and at least 30% of the matmul rate.
+Target: (3) reaches at least 50% of the matmul rate. (An earlier target, 10x over (1),
+is retired: on a 2-core CPU the seed-style loop already runs at a sizeable share of the
+matmul rate, so no loop doing the same arithmetic can be 10x faster. Time to accuracy,
+which also counts the recipe, is `benchmarks/time_to_accuracy.py`.)
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from bilinear_helpers.loaders import tensor_loader
 from bilinear_helpers.training import add_layer_noise, train_one_epoch
 
 RECOMMENDED_BATCH_SIZE = 2048
+TARGET_SHARE = 0.5
 SEED_BATCH_SIZE = 100
 
 
@@ -63,8 +67,8 @@ def write_mnist_idx(root: Path, images: np.ndarray, labels: np.ndarray) -> None:
 
 def two_layer_model(device: torch.device) -> torch.nn.Module:
     cfg = make_config("two_layer_mnist")
-    model = BilinearImageClassifier(d_hidden=cfg["model"]["d_hidden"], n_layer=cfg["model"]["n_layer"], seed=0)
-    add_layer_noise(model, cfg["train"]["layer_noise"])
+    model = BilinearImageClassifier(d_hidden=cfg.model.d_hidden, n_layer=cfg.model.n_layer, seed=0)
+    add_layer_noise(model, cfg.train.layer_noise)
     return model.to(device)
 
 
@@ -74,8 +78,8 @@ def synchronize(device: torch.device) -> None:
 
 
 def optimizer_for(model: torch.nn.Module) -> torch.optim.Optimizer:
-    train = make_config("two_layer_mnist")["train"]
-    return torch.optim.AdamW(model.parameters(), lr=train["lr"], weight_decay=train["weight_decay"])
+    train = make_config("two_layer_mnist").train
+    return torch.optim.AdamW(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
 
 
 def seed_style_epoch(root: Path, noise: float, device: torch.device) -> float:
@@ -181,9 +185,9 @@ def main() -> None:
     ):
         print(f"| {label} | {batch} | {args.images / seconds:,.0f} | {t_seed / seconds:.1f}x | "
               f"{flops / seconds / rate:.0%} |")
-    speedup, share = t_seed / t_rec, flops / t_rec / rate
-    print(f"\ntarget >= 10x faster than seed-style: {speedup:.1f}x -> {'met' if speedup >= 10 else 'NOT met'}")
-    print(f"target >= 30% of the matmul rate:    {share:.0%} -> {'met' if share >= 0.30 else 'NOT met'}")
+    share = flops / t_rec / rate
+    print(f"\ntarget >= {TARGET_SHARE:.0%} of the matmul rate at batch {args.batch_size}: {share:.0%} -> "
+          f"{'met' if share >= TARGET_SHARE else 'NOT met'}")
 
 
 if __name__ == "__main__":

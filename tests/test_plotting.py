@@ -111,15 +111,20 @@ def test_image_shapes_come_from_the_data():
 
 def test_notebook_figures_of_matrices_noise_and_the_explorer_view(artifacts):
     images = torch.rand(20, 1, 28, 28)
-    matrix = P.plot_interaction_matrix(artifacts, 1, save_as="matrix")
-    assert [ax.get_title() for ax in matrix.axes[:2]] == ["Q_c in the hidden basis", "Q_c in its eigenbasis (by |λ|)"]
+    q, v = artifacts.symmetrized_tensor[1], artifacts.eigenvectors_hidden[1]
+    assert len(P.plot_interaction_matrix(q, title="raw").axes) == 2  # one panel and its colour bar
+    matrix = P.plot_interaction_matrix(q, v, n_eigen_shown=5, save_as="matrix")
+    titles = [ax.get_title() for ax in matrix.axes if ax.get_title()]
+    assert titles == ["in the hidden basis (12 x 12)", "in its eigenbasis: the top 5 by |λ|"]
     rotated = torch.as_tensor(matrix.axes[1].images[0].get_array().data)
     assert (rotated - torch.diag(torch.diag(rotated))).abs().max() < 1e-12  # V^T Q V is diagonal
+    assert torch.allclose(rotated.diagonal().abs(), artifacts.eigenvalues[1].abs().sort(descending=True).values[:5])
     view = P.plot_explorer_view(artifacts, images, c=2, rank=-1, n_images=3, save_as="view")
     assert len(view.axes) == 5 and "class c, eigenvector +1" in view.get_suptitle()
-    panels = {"m1": {"a": torch.randn(50), "b": torch.randn(50)}, "m2": {"a": torch.randn(9)}}
-    hist = P.plot_activation_histograms(panels, save_as="hist")
-    assert len(hist.axes) == 2
+    clean = torch.randn(50)
+    panels = {"m1": (clean, clean, clean > 0), "m2": (clean, torch.randn(50), clean > 1)}
+    hist = P.plot_clean_vs_noisy(panels, save_as="hist")
+    assert len(hist.axes) == 2 and hist.axes[0].get_title() == "m1\ncorrelation 1.000"
     for name in ("matrix", "view", "hist"):
         assert (figures_dir() / f"{name}.png").stat().st_size > 1000, name
 

@@ -1,9 +1,10 @@
-"""Analyses built on a decomposition: low rank, adversarial masks, image metrics.
+"""Analyses built on a decomposition: convergence, low rank, adversarial masks, image metrics.
 
 Each module reads `DecompositionArtifacts` and models; none trains, loads data or plots.
 """
 
 from .adversarial import AdversarialMasks, adversarial_masks, mask_attack, random_masks_like
+from .convergence import CONVERGENCE_METRICS, convergence_metrics
 from .image_metrics import hoyer_sparsity, pixel_energy_fraction, rarely_inked_pixels, uninked_pixels
 from .truncation import (
     hosvd,
@@ -15,8 +16,10 @@ from .truncation import (
 )
 
 __all__ = [
+    "CONVERGENCE_METRICS",
     "AdversarialMasks",
     "adversarial_masks",
+    "convergence_metrics",
     "hosvd",
     "hosvd_accuracy",
     "hosvd_components",

@@ -17,7 +17,7 @@ from .images import (
 )
 from .low_rank import plot_attack_curves, plot_hosvd, plot_metric_grid, plot_truncation_curves
 from .prediction import plot_prediction
-from .robustness import plot_activation_histograms
+from .robustness import plot_clean_vs_noisy
 from .save import PNG_DPI, figure_name, maybe_save, save_figure
 from .spectra import draw_spectrum, plot_interaction_matrix, plot_spectra
 from .training import plot_training_curves
@@ -31,8 +31,8 @@ __all__ = [
     "figure_name",
     "image_shape_of",
     "maybe_save",
-    "plot_activation_histograms",
     "plot_attack_curves",
+    "plot_clean_vs_noisy",
     "plot_eigenvector_grid",
     "plot_eigenvector_table",
     "plot_eigenvectors_side_by_side",

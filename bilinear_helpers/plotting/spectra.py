@@ -40,21 +40,25 @@ def plot_spectra(artifacts, classes=None, n_marked: int = 3, ncols: int = 5, sav
     return maybe_save(fig, save_as)
 
 
-def plot_interaction_matrix(artifacts, c: int, save_as: str | None = None):
-    """Class c's matrix `Q_c` as an image, beside the same matrix in its eigenbasis.
+def plot_interaction_matrix(matrix: Tensor, eigenvectors: Tensor | None = None, n_eigen_shown: int = 32,
+                            title: str = "", save_as: str | None = None):
+    """An interaction matrix `Q [d, d]` as an image; given its eigenvectors `V [d, comp]`, also `V^T Q V`.
 
-    Left: `Q_c` in the hidden basis. Right: `V^T Q_c V = diag(lambda)`, the eigenvectors
-    ordered by |lambda|, on the same colour scale.
+    The second panel is the same matrix in its eigenbasis (diagonal: the eigenvalues), the
+    eigenvectors ordered by |lambda| and the first `n_eigen_shown` of them shown; each
+    panel has its own symmetric colour scale.
     """
-    q = artifacts.symmetrized_tensor[c]
-    order = artifacts.eigenvalues[c].abs().argsort(descending=True)
-    vecs = artifacts.eigenvectors_hidden[c][:, order]
-    panels = {"Q_c in the hidden basis": q, "Q_c in its eigenbasis (by |λ|)": vecs.T @ q @ vecs}
-    vmax = float(q.abs().max())
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3.9), layout="constrained")
-    for ax, (title, matrix) in zip(axes, panels.items(), strict=True):
-        im = ax.imshow(to_numpy(matrix), cmap=EIGEN_CMAP, vmin=-vmax, vmax=vmax)
-        ax.set(title=title, xticks=[], yticks=[])
-    fig.colorbar(im, ax=axes, shrink=0.8)
-    fig.suptitle(f"class {artifacts.names()[c]}: a {artifacts.width} x {artifacts.width} interaction matrix")
+    panels = {f"in the hidden basis ({len(matrix)} x {len(matrix)})": matrix}
+    if eigenvectors is not None:
+        rotated = eigenvectors.T @ matrix @ eigenvectors
+        order = rotated.diagonal().abs().argsort(descending=True)[:n_eigen_shown]
+        panels[f"in its eigenbasis: the top {len(order)} by |λ|"] = rotated[order][:, order]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 3.9), layout="constrained", squeeze=False)
+    for ax, (name, values) in zip(axes[0], panels.items(), strict=True):
+        vmax = float(values.abs().max())
+        im = ax.imshow(to_numpy(values), cmap=EIGEN_CMAP, vmin=-vmax, vmax=vmax)
+        ax.set(title=name, xticks=[], yticks=[])
+        fig.colorbar(im, ax=ax, shrink=0.8)
+    if title:
+        fig.suptitle(title)
     return maybe_save(fig, save_as)
