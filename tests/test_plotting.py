@@ -119,6 +119,9 @@ def test_notebook_figures_of_matrices_noise_and_the_explorer_view(artifacts):
     rotated = torch.as_tensor(matrix.axes[1].images[0].get_array().data)
     assert (rotated - torch.diag(torch.diag(rotated))).abs().max() < 1e-12  # V^T Q V is diagonal
     assert torch.allclose(rotated.diagonal().abs(), artifacts.eigenvalues[1].abs().sort(descending=True).values[:5])
+    assert len(P.plot_interaction_matrix(q, v, hidden_basis=False).axes) == 2  # the eigenbasis and its colour bar
+    with pytest.raises(ValueError, match="nothing to draw"):
+        P.plot_interaction_matrix(q, hidden_basis=False)
     view = P.plot_explorer_view(artifacts, images, c=2, rank=-1, n_images=3, save_as="view")
     assert len(view.axes) == 5 and "class c, eigenvector +1" in view.get_suptitle()
     clean = torch.randn(50)

@@ -43,7 +43,7 @@ def show_eigenvector(ax, image: Tensor, title: str = "", vmax: float | None = No
     image = image.detach().cpu().to(torch.float64)
     image = image.reshape(*image_shape_of(image.numel(), image_shape))
     vmax = float(image.abs().max()) if vmax is None else vmax
-    im = ax.imshow(image.numpy(), cmap=EIGEN_CMAP, vmin=-vmax, vmax=vmax)
+    im = ax.imshow(image.numpy(), cmap=EIGEN_CMAP, vmin=-vmax, vmax=vmax, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
     if title:

@@ -41,22 +41,25 @@ def plot_spectra(artifacts, classes=None, n_marked: int = 3, ncols: int = 5, sav
 
 
 def plot_interaction_matrix(matrix: Tensor, eigenvectors: Tensor | None = None, n_eigen_shown: int = 32,
-                            title: str = "", save_as: str | None = None):
+                            hidden_basis: bool = True, title: str = "", save_as: str | None = None):
     """An interaction matrix `Q [d, d]` as an image; given its eigenvectors `V [d, comp]`, also `V^T Q V`.
 
-    The second panel is the same matrix in its eigenbasis (diagonal: the eigenvalues), the
-    eigenvectors ordered by |lambda| and the first `n_eigen_shown` of them shown; each
-    panel has its own symmetric colour scale.
+    The eigenbasis panel is the same matrix in its eigenbasis (diagonal: the eigenvalues),
+    the eigenvectors ordered by |lambda| and the first `n_eigen_shown` of them shown; each
+    panel has its own symmetric colour scale. `hidden_basis=False` leaves out the raw panel
+    (when a figure above already shows it).
     """
-    panels = {f"in the hidden basis ({len(matrix)} x {len(matrix)})": matrix}
+    panels = {f"in the hidden basis ({len(matrix)} x {len(matrix)})": matrix} if hidden_basis else {}
     if eigenvectors is not None:
         rotated = eigenvectors.T @ matrix @ eigenvectors
         order = rotated.diagonal().abs().argsort(descending=True)[:n_eigen_shown]
         panels[f"in its eigenbasis: the top {len(order)} by |λ|"] = rotated[order][:, order]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 3.9), layout="constrained", squeeze=False)
+    if not panels:
+        raise ValueError("nothing to draw: pass eigenvectors, or keep hidden_basis=True")
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.2), layout="constrained", squeeze=False)
     for ax, (name, values) in zip(axes[0], panels.items(), strict=True):
         vmax = float(values.abs().max())
-        im = ax.imshow(to_numpy(values), cmap=EIGEN_CMAP, vmin=-vmax, vmax=vmax)
+        im = ax.imshow(to_numpy(values), cmap=EIGEN_CMAP, vmin=-vmax, vmax=vmax, interpolation="nearest")
         ax.set(title=name, xticks=[], yticks=[])
         fig.colorbar(im, ax=ax, shrink=0.8)
     if title:
