@@ -26,7 +26,7 @@ def plot_eigenvector_grid(artifacts: DecompositionArtifacts, k: int = 3, classes
     """
     pixels = _pixels(artifacts)
     classes = list(range(artifacts.num_outputs)) if classes is None else list(classes)
-    fig, axes = plt.subplots(len(classes), 2 * k, figsize=(1.2 * 2 * k, 1.3 * len(classes)),
+    fig, axes = plt.subplots(len(classes), 2 * k, figsize=(1.0 * 2 * k, 1.12 * len(classes)),
                              squeeze=False, layout="constrained")
     positive, negative, names = artifacts.top(k, by="positive"), artifacts.top(k, by="negative"), artifacts.names()
     for row, c in enumerate(classes):

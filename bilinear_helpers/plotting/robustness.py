@@ -18,7 +18,7 @@ def plot_clean_vs_noisy(panels: dict, own_label: str = "own class", xlabel: str 
     feature's class (drawn in red, the rest in grey). A feature that ignores the
     perturbation puts every point on the dashed diagonal; the title gives the correlation.
     """
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.9 * len(panels), 3.7), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.3), layout="constrained", squeeze=False)
     for ax, (title, (clean, noisy, own)) in zip(axes[0], panels.items(), strict=True):
         clean, noisy, own = to_numpy(clean), to_numpy(noisy), to_numpy(own).astype(bool)
         ax.scatter(clean[~own], noisy[~own], s=5, color="0.6", alpha=0.6, label="other classes")
