@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import torch
-import torchvision
+from seed_style import SEED_BATCH_SIZE, seed_style_epoch, seed_style_loader, write_mnist_idx
 from torch.nn import functional as F
 
 from bilinear_helpers import (
@@ -42,20 +42,10 @@ from bilinear_helpers import (
     make_config,
     resolve_device,
 )
-from bilinear_helpers.idx import write_idx
 from bilinear_helpers.loaders import tensor_loader
 from bilinear_helpers.training import train_one_epoch
 
-SEED_BATCH_SIZE, SEED_WEIGHT_DECAY, SEED_EPOCHS = 100, 0.5, 64
-
-
-def write_mnist_idx(root: Path, images: torch.Tensor, labels: torch.Tensor) -> None:
-    """torchvision's MNIST layout (`<root>/MNIST/raw`, four IDX files) from [0, 1] image tensors."""
-    pixels = (images.reshape(-1, 28, 28) * 255).round().to(torch.uint8).numpy()
-    raw = root / "MNIST" / "raw"
-    for prefix in ("train", "t10k"):
-        write_idx(raw / f"{prefix}-images-idx3-ubyte", pixels)
-        write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels.to(torch.uint8).numpy())
+SEED_WEIGHT_DECAY, SEED_EPOCHS = 0.5, 64  # the seed notebook's recipe
 
 
 def race(run_epoch, model, test_loader, target: float, max_seconds: float, device) -> tuple[float, int, float]:
@@ -92,28 +82,16 @@ def project_race(data, target: float, max_seconds: float, device) -> tuple[float
 
 
 def seed_style_race(data, root: Path, target: float, max_seconds: float, device) -> tuple[float, int, float]:
-    import torchvision.transforms as transforms
-
-    write_mnist_idx(root, data.train_images, data.train_labels)
-    dataset = torchvision.datasets.MNIST(root=str(root), train=True, transform=transforms.ToTensor(), download=False)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=SEED_BATCH_SIZE, shuffle=True)
+    pixels = (data.train_images.reshape(-1, 28, 28) * 255).round().to(torch.uint8).numpy()
+    write_mnist_idx(root, pixels, data.train_labels.to(torch.uint8).numpy())
+    loader = seed_style_loader(root)
     cfg = make_config("mnist_baseline")
     model = build_image_classifier(cfg.model, seed=0).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.train.lr, weight_decay=SEED_WEIGHT_DECAY)
     scheduler = build_scheduler(optimizer, "warmup_step", SEED_EPOCHS)
-    noise, sparse_noise = cfg.train.input_noise_std, 0.0
 
     def run_epoch(epoch: int) -> None:
-        model.train()
-        for images, labels in loader:
-            images, labels = images.reshape(-1, 28 * 28).to(device), labels.to(device)
-            noise_mask = torch.bernoulli(sparse_noise * torch.ones_like(images)).bool()
-            images[noise_mask] = 1 - images[noise_mask]
-            images += noise * torch.randn_like(images)
-            loss = F.cross_entropy(model(images), labels)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+        seed_style_epoch(model, loader, optimizer, cfg.train.input_noise_std, device)
         scheduler.step()
 
     test_loader = tensor_loader(data.test_images.to(device), data.test_labels.to(device), 1000, shuffle=False)

@@ -38,31 +38,20 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torchvision
-from torch.nn import functional as F
+from seed_style import SEED_BATCH_SIZE, seed_style_epoch, seed_style_loader, write_mnist_idx
 
 from bilinear_helpers import BilinearImageClassifier, make_config, resolve_device
-from bilinear_helpers.idx import write_idx
 from bilinear_helpers.loaders import tensor_loader
 from bilinear_helpers.training import add_layer_noise, train_one_epoch
 
 RECOMMENDED_BATCH_SIZE = 2048
 TARGET_SHARE = 0.5
-SEED_BATCH_SIZE = 100
 
 
 def generated_images(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """MNIST-shaped uint8 images and labels (random content: throughput does not care)."""
     rng = np.random.default_rng(seed)
     return rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8), rng.integers(0, 10, size=n, dtype=np.uint8)
-
-
-def write_mnist_idx(root: Path, images: np.ndarray, labels: np.ndarray) -> None:
-    """torchvision's MNIST layout: four IDX files in `<root>/MNIST/raw` (the test split tiny)."""
-    raw = root / "MNIST" / "raw"
-    for prefix, x, y in (("train", images, labels), ("t10k", images[:10], labels[:10])):
-        write_idx(raw / f"{prefix}-images-idx3-ubyte", x)
-        write_idx(raw / f"{prefix}-labels-idx1-ubyte", y)
 
 
 def two_layer_model(device: torch.device) -> torch.nn.Module:
@@ -82,28 +71,14 @@ def optimizer_for(model: torch.nn.Module) -> torch.optim.Optimizer:
     return torch.optim.AdamW(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
 
 
-def seed_style_epoch(root: Path, noise: float, device: torch.device) -> float:
+def seed_style_seconds(root: Path, noise: float, device: torch.device) -> float:
     """Seconds for one epoch the way the seed notebook trains."""
-    import torchvision.transforms as transforms
-
-    dataset = torchvision.datasets.MNIST(root=str(root), train=True, transform=transforms.ToTensor(), download=False)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=SEED_BATCH_SIZE, shuffle=True)
-    model, sparse_noise = two_layer_model(device), 0.0
+    loader = seed_style_loader(root)
+    model = two_layer_model(device)
     optimizer = optimizer_for(model)
-    model.train()
     synchronize(device)
     start = time.perf_counter()
-    for i, (images, labels) in enumerate(loader):
-        images, labels = images.reshape(-1, 28 * 28).to(device), labels.to(device)
-        noise_mask = torch.bernoulli(sparse_noise * torch.ones_like(images)).bool()
-        images[noise_mask] = 1 - images[noise_mask]
-        images += noise * torch.randn_like(images)
-        loss = F.cross_entropy(model(images), labels)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        if (i + 1) % 100 == 0:
-            _ = f"Step [{i + 1}/{len(loader)}], Loss: {loss.item():.4f}"
+    seed_style_epoch(model, loader, optimizer, noise, device)
     synchronize(device)
     return time.perf_counter() - start
 
@@ -166,8 +141,8 @@ def main() -> None:
     labels = torch.from_numpy(labels_u8).long()
 
     with tempfile.TemporaryDirectory() as tmp:
-        write_mnist_idx(Path(tmp), images_u8, labels_u8)
-        t_seed = seed_style_epoch(Path(tmp), noise, device)
+        write_mnist_idx(Path(tmp), images_u8, labels_u8, n_test=10)
+        t_seed = seed_style_seconds(Path(tmp), noise, device)
     t_100 = project_epoch(images, labels, SEED_BATCH_SIZE, noise, device)
     t_rec = project_epoch(images, labels, args.batch_size, noise, device)
     rate = matmul_flop_rate(device)
