@@ -137,3 +137,17 @@ def test_static_figures_switch(monkeypatch):
     assert P.show_interactive()
     monkeypatch.setenv(P.explorer.STATIC_ENV_VAR, "1")
     assert not P.show_interactive()
+
+
+def test_universality_figures():
+    trained, initial = torch.tensor([5.0, 3.0, 0.1, 0.05]), torch.tensor([0.5, 0.4, 0.3, 0.2])
+    spectra = P.plot_weight_spectra({"layer": (trained, initial, 1.0)}, save_as="spectra_u")
+    assert "above the edge: 2 trained, 0 initial" in spectra.axes[0].get_title()
+    x = torch.linspace(0.01, 1, 50)
+    law = P.plot_marchenko_pastur(initial, trained, x, torch.ones(50), save_as="law")
+    assert len(law.axes) == 1
+    matrices = P.plot_matrices({"a": torch.eye(3), "b": -torch.eye(3)}, ticklabels=list("xyz"), vmin=-1,
+                               save_as="matrices")
+    assert [ax.get_title() for ax in matrices.axes[:2]] == ["a", "b"]
+    for name in ("spectra_u", "law", "matrices"):
+        assert (figures_dir() / f"{name}.png").stat().st_size > 1000, name

@@ -1,4 +1,4 @@
-"""Analyses built on a decomposition: convergence, low rank, adversarial masks, image metrics.
+"""Analyses built on a decomposition: convergence, low rank, adversarial masks, image metrics, universality.
 
 Each module reads `DecompositionArtifacts` and models; none trains, loads data or plots.
 """
@@ -14,22 +14,48 @@ from .truncation import (
     truncated_accuracy,
     truncated_logits_by_k,
 )
+from .universality import (
+    activation_basis,
+    activation_clipping_accuracy,
+    block_activations,
+    comparison_matrix,
+    function_similarity,
+    generate_network,
+    linear_init_variance,
+    marchenko_pastur_density,
+    match_eigenvectors,
+    procrustes_alignment,
+    weight_clipping_accuracy,
+    weight_spectrum,
+)
 
 __all__ = [
-    "CONVERGENCE_METRICS",
     "AdversarialMasks",
+    "CONVERGENCE_METRICS",
+    "activation_basis",
+    "activation_clipping_accuracy",
     "adversarial_masks",
+    "block_activations",
+    "comparison_matrix",
     "convergence_metrics",
+    "function_similarity",
+    "generate_network",
     "hosvd",
     "hosvd_accuracy",
     "hosvd_components",
     "hosvd_truncated_tensor",
     "hoyer_sparsity",
+    "linear_init_variance",
+    "marchenko_pastur_density",
     "mask_attack",
+    "match_eigenvectors",
     "pixel_energy_fraction",
+    "procrustes_alignment",
     "random_masks_like",
     "rarely_inked_pixels",
     "truncated_accuracy",
     "truncated_logits_by_k",
     "uninked_pixels",
+    "weight_clipping_accuracy",
+    "weight_spectrum",
 ]

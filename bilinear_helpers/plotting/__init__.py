@@ -21,6 +21,7 @@ from .robustness import plot_clean_vs_noisy
 from .save import PNG_DPI, figure_name, maybe_save, save_figure
 from .spectra import draw_spectrum, plot_interaction_matrix, plot_spectra
 from .training import plot_training_curves
+from .universality import plot_marchenko_pastur, plot_matrices, plot_weight_spectra
 
 __all__ = [
     "EIGEN_CMAP",
@@ -40,11 +41,14 @@ __all__ = [
     "plot_hosvd",
     "plot_image_grid",
     "plot_interaction_matrix",
+    "plot_marchenko_pastur",
+    "plot_matrices",
     "plot_metric_grid",
     "plot_prediction",
     "plot_spectra",
     "plot_training_curves",
     "plot_truncation_curves",
+    "plot_weight_spectra",
     "rank_label",
     "save_figure",
     "show_eigenvector",

@@ -1,0 +1,218 @@
+"""Do two networks learn the same thing? Weight spectra, clipping, alignment, generation, matching.
+
+After "Comparing latent dimensions of representations and weights" (Guth et al. 2023):
+- a layer's weight covariance `C = W^T W / n` (n neurons) against a freshly initialised
+  copy and the Marchenko-Pastur law, to see which directions training learned;
+- clipping weights or activations to their top k principal directions;
+- aligning two networks' representations with an orthogonal map (Procrustes) and the
+  share of variance it explains (`r2`);
+- generating a network by sampling each layer from the trained weight covariance.
+
+For bilinear models pixel space is shared, so eigenvectors compare without alignment
+(`match_eigenvectors`), and `function_similarity` compares what two models compute in
+closed form, with no data at all.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import torch
+from einops import einsum
+from jaxtyping import Float
+from scipy.optimize import linear_sum_assignment
+from torch import Tensor, nn
+
+from ..decomposition import build_bilinear_tensor, check_decomposable, symmetrize_bilinear_tensor
+from ..models import ReLUImageClassifier, accuracy
+
+
+def weight_spectrum(weight: Float[Tensor, "out inp"]) -> tuple[Float[Tensor, " k"], Float[Tensor, "k inp"]]:
+    """Eigenvalues (descending) and eigenvectors (rows) of `C = W^T W / out`, from the SVD of W.
+
+    `W = U diag(s) V^T` gives `C = V diag(s^2 / out) V^T`: eigenvalues `s^2 / out`, eigenvectors
+    the rows of `V^T` (k = min(out, inp) of them).
+    """
+    _, s, vh = torch.linalg.svd(weight.detach().double(), full_matrices=False)
+    return s**2 / weight.shape[0], vh
+
+
+def marchenko_pastur_density(x: Float[Tensor, " n"], n_rows: int, n_cols: int, variance: float) -> Float[Tensor, " n"]:
+    """Density of the eigenvalues of `W^T W / n_rows` for a random `W [n_rows, n_cols]` of entry `variance`.
+
+    With `q = n_cols / n_rows` the support is `variance (1 -+ sqrt(q))^2`; when q > 1 the
+    remaining `1 - 1/q` of the mass sits at 0 (not part of this density).
+    """
+    q = n_cols / n_rows
+    low, high = variance * (1 - math.sqrt(q)) ** 2, variance * (1 + math.sqrt(q)) ** 2
+    x = x.double()
+    inside = (x > low) & (x < high)
+    density = torch.sqrt(((high - x) * (x - low)).clamp(min=0)) / (2 * math.pi * variance * q * x.clamp(min=1e-300))
+    return torch.where(inside, density, torch.zeros_like(x))
+
+
+def linear_init_variance(fan_in: int) -> float:
+    """The entry variance of a freshly built `nn.Linear` (uniform on `+-1/sqrt(fan_in)`): `1 / (3 fan_in)`."""
+    return 1.0 / (3 * fan_in)
+
+
+def clip_weight(weight: Float[Tensor, "out inp"], basis: Float[Tensor, "k inp"], k: int) -> Float[Tensor, "out inp"]:
+    """`W V_k^T V_k`: each neuron's weights projected on the first k rows of an orthonormal `basis`."""
+    top = basis[:k].to(weight.dtype)
+    return weight @ top.T @ top
+
+
+def weight_clipping_accuracy(model: nn.Module, parameter: str, basis: Tensor, ks, images: Tensor,
+                             labels: Tensor) -> list[float]:
+    """Accuracy with the weight `parameter` (a state-dict key) clipped to k basis rows, for each k."""
+    accuracies = []
+    for k in ks:
+        clipped = copy.deepcopy(model).eval()
+        weight = dict(clipped.named_parameters())[parameter]
+        with torch.no_grad():
+            weight.copy_(clip_weight(weight, basis, k))
+            accuracies.append(accuracy(clipped(images), labels))
+    return accuracies
+
+
+@torch.no_grad()
+def block_activations(model: nn.Module, images: Tensor, layer: int) -> Float[Tensor, "n d"]:
+    """What block `layer` reads: `E x` for layer 0, the previous block's output after it.
+
+    `layer = model.n_layer` gives the head's input (the last block's output).
+    """
+    if layer == model.n_layer:
+        h = model.block_input(images, -1)
+        return model._apply_block(model.blocks[-1], h)
+    return model.block_input(images, layer)
+
+
+def activation_basis(activations: Float[Tensor, "n d"]) -> tuple[Float[Tensor, " d"], Float[Tensor, "d d"]]:
+    """Eigenvalues (descending) and eigenvectors (rows) of the second moment `A^T A / n`."""
+    _, s, vh = torch.linalg.svd(activations.double(), full_matrices=False)
+    return s**2 / len(activations), vh
+
+
+@torch.no_grad()
+def activation_clipping_accuracy(model: nn.Module, layer: int, basis: Tensor, ks, images: Tensor,
+                                 labels: Tensor) -> list[float]:
+    """Accuracy when the input of block `layer` is projected on the first k rows of `basis`, for each k."""
+    h = model.block_input(images, layer)
+    accuracies = []
+    for k in ks:
+        top = basis[:k].to(h.dtype)
+        accuracies.append(accuracy(model.logits_from_block(h @ top.T @ top, layer), labels))
+    return accuracies
+
+
+def procrustes_alignment(acts1: Float[Tensor, "n d1"], acts2: Float[Tensor, "n d2"],
+                         held_out: tuple[Tensor, Tensor] | None = None) -> tuple[Float[Tensor, "d2 d1"], float]:
+    """The orthogonal `A [d2, d1]` with `acts1 @ A.T` closest to `acts2`, and the share of variance it explains.
+
+    `A = U V^T` from the SVD `U S V^T` of the cross-covariance `acts2^T acts1 / n`. The score
+    `r2 = tr(A^T C21) / sqrt(tr C11 tr C22)` (1 for representations equal up to rotation) is
+    computed on `held_out = (acts1, acts2)` of other inputs when given, else on the fit data.
+    """
+    if len(acts1) != len(acts2):
+        raise ValueError(f"the two representations need the same inputs, got {len(acts1)} and {len(acts2)} rows")
+    acts1, acts2 = acts1.double(), acts2.double()
+    u, _, vh = torch.linalg.svd(acts2.T @ acts1 / len(acts1), full_matrices=False)
+    alignment = u @ vh
+    eval1, eval2 = (acts1, acts2) if held_out is None else (held_out[0].double(), held_out[1].double())
+    explained = torch.trace(alignment.T @ (eval2.T @ eval1))
+    r2 = explained / torch.sqrt((eval1**2).sum() * (eval2**2).sum())
+    return alignment, r2.item()
+
+
+def comparison_matrix(vectors1: Float[Tensor, "k1 d1"], alignment: Float[Tensor, "d2 d1"],
+                      vectors2: Float[Tensor, "k2 d2"]) -> Float[Tensor, "k1 k2"]:
+    """`|E1 A^T E2^T|`: |cos| between orthonormal directions of network 1 (mapped by A) and of network 2."""
+    return (vectors1.double() @ alignment.T.double() @ vectors2.T.double()).abs()
+
+
+@torch.no_grad()
+def generate_network(reference: ReLUImageClassifier, images: Tensor, seed: int = 0) -> ReLUImageClassifier:
+    """A ReLU network whose every layer is drawn from the reference's weight covariance, the readout kept.
+
+    Layer by layer (the embedding, then each block's weight): each neuron's weights are
+    sampled independently from `N(0, A C A^T)`, C the reference layer's `W^T W / out` and A
+    the alignment of the reference's input representation to the generated one (none for
+    pixels). After each layer the generated representation is aligned to the reference's on
+    `images` (`procrustes_alignment`); the trained readout finally reads through that map.
+    """
+    if not isinstance(reference, ReLUImageClassifier) or any(b[0].bias is not None for b in reference.blocks):
+        raise ValueError("generate_network samples the layers of a bias-free ReLUImageClassifier "
+                         "(build it with bias=False); a bilinear block's paired left and right rows are not "
+                         "independent neurons")
+    generator = torch.Generator().manual_seed(seed)
+    generated = copy.deepcopy(reference).eval()
+    layers = [(generated.embed.weight, reference.embed.weight)]
+    layers += [(gen[0].weight, ref[0].weight) for gen, ref in zip(generated.blocks, reference.blocks, strict=True)]
+    alignment = None  # reference input space -> generated input space
+    for index, (gen_weight, ref_weight) in enumerate(layers):
+        ref = ref_weight.detach().double()
+        covariance = ref.T @ ref / ref.shape[0]
+        if alignment is not None:
+            covariance = alignment @ covariance @ alignment.T
+        eigenvalues, eigenvectors = torch.linalg.eigh(covariance)
+        root = eigenvectors * eigenvalues.clamp(min=0).sqrt()  # covariance = root @ root.T
+        noise = torch.randn(ref.shape, generator=generator, dtype=torch.float64)
+        gen_weight.copy_((noise @ root.T).to(gen_weight.dtype))
+        # the representation this layer produces: the input of the next block (or of the head)
+        ref_acts, gen_acts = block_activations(reference, images, index), block_activations(generated, images, index)
+        alignment, _ = procrustes_alignment(ref_acts, gen_acts)  # [d_gen, d_ref]
+    readout = reference.head.weight.detach().double() @ alignment.T
+    generated.head.weight.copy_(readout.to(generated.head.weight.dtype))
+    return generated
+
+
+def match_eigenvectors(pixels_a: Float[Tensor, "k inp"], pixels_b: Float[Tensor, "k inp"]) -> tuple[
+        Float[Tensor, "k k"], np.ndarray, Float[Tensor, " k"]]:
+    """|cos| between two models' pixel-space eigenvectors, and the one-to-one matching that maximises it.
+
+    Returns `(similarity [k, k], columns, matched)`: eigenvector i of model a is matched to
+    `columns[i]` of model b (scipy's `linear_sum_assignment`), with |cos| `matched[i]`.
+    """
+    a = pixels_a.double() / pixels_a.double().norm(dim=-1, keepdim=True)
+    b = pixels_b.double() / pixels_b.double().norm(dim=-1, keepdim=True)
+    similarity = (a @ b.T).abs()
+    rows, columns = linear_sum_assignment(similarity.numpy(), maximize=True)
+    return similarity, columns, similarity[rows, columns]
+
+
+def _pixel_forms(model: nn.Module) -> tuple[Float[Tensor, "cls d d"], Float[Tensor, "d inp"]]:
+    model = check_decomposable(model)
+    if model.n_layer != 1 or model.bias or model.residual:
+        raise ValueError("function_similarity needs one-layer bilinear models without bias or residual")
+    return symmetrize_bilinear_tensor(build_bilinear_tensor(model)), model.embedding_weight.double().cpu()
+
+
+def function_similarity(model_a: nn.Module, model_b: nn.Module, mean: Tensor | None = None,
+                        cov: Tensor | None = None) -> Float[Tensor, "cls_a cls_b"]:
+    """Correlation of output c of model a with output c' of model b over inputs `x ~ N(mean, cov)`.
+
+    Each logit is `x^T M x` with `M = E^T Q E`. For Gaussian x, `E[f] = tr(M S) + m^T M m` and
+    `Cov(f_a, f_b) = 2 tr(M_a S M_b S) + 4 m^T M_a S M_b m`; both are computed in hidden space
+    through `K_ab = E_a S E_b^T`, so no pixel-by-pixel matrix per class is ever built. With
+    `mean`/`cov` None, x is standard normal.
+    """
+    q_a, e_a = _pixel_forms(model_a)
+    q_b, e_b = _pixel_forms(model_b)
+    d_input = e_a.shape[1]
+    mean = torch.zeros(d_input, dtype=torch.float64) if mean is None else mean.double().flatten()
+    cov = torch.eye(d_input, dtype=torch.float64) if cov is None else cov.double()
+    if cov.shape != (d_input, d_input) or mean.shape != (d_input,):
+        raise ValueError(f"mean must be [{d_input}] and cov [{d_input}, {d_input}], "
+                         f"got {tuple(mean.shape)} and {tuple(cov.shape)}")
+
+    def covariance(q1, e1, q2, e2):
+        k12, k21 = e1 @ cov @ e2.T, e2 @ cov @ e1.T
+        quartic = einsum(q1 @ k12, q2 @ k21, "c i k, e k i -> c e")  # tr(Q1 K12 Q2 K21)
+        w1, w2 = q1 @ (e1 @ mean), q2 @ (e2 @ mean)  # [cls, d]
+        return 2 * quartic + 4 * einsum(w1, k12, w2, "c i, i k, e k -> c e")
+
+    var_a = covariance(q_a, e_a, q_a, e_a).diagonal()
+    var_b = covariance(q_b, e_b, q_b, e_b).diagonal()
+    return covariance(q_a, e_a, q_b, e_b) / torch.sqrt(var_a[:, None] * var_b[None, :])

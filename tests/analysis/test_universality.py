@@ -1,0 +1,148 @@
+import pytest
+import torch
+
+from bilinear_helpers import BilinearImageClassifier, ReLUImageClassifier, accuracy
+from bilinear_helpers.analysis.universality import (
+    activation_basis,
+    activation_clipping_accuracy,
+    block_activations,
+    clip_weight,
+    comparison_matrix,
+    function_similarity,
+    generate_network,
+    marchenko_pastur_density,
+    match_eigenvectors,
+    procrustes_alignment,
+    weight_clipping_accuracy,
+    weight_spectrum,
+)
+
+GEN = torch.Generator().manual_seed(0)
+
+
+def orthogonal(rows: int, cols: int) -> torch.Tensor:
+    q, _ = torch.linalg.qr(torch.randn(rows, cols, generator=GEN, dtype=torch.float64))
+    return q  # orthonormal columns
+
+
+def test_procrustes_recovers_a_known_rotation_exactly():
+    acts1 = torch.randn(400, 6, generator=GEN, dtype=torch.float64)
+    rotation = orthogonal(9, 6)  # [d2, d1]: an isometric embedding of 6 dimensions into 9
+    alignment, r2 = procrustes_alignment(acts1, acts1 @ rotation.T)
+    torch.testing.assert_close(alignment, rotation)
+    assert r2 == pytest.approx(1.0)
+    identity, r2_same = procrustes_alignment(acts1, acts1)
+    torch.testing.assert_close(identity, torch.eye(6, dtype=torch.float64))
+    assert r2_same == pytest.approx(1.0)
+
+
+def test_procrustes_scores_held_out_data_and_unrelated_representations_low():
+    acts1, other = torch.randn(2, 2000, 8, generator=GEN, dtype=torch.float64)
+    _, r2 = procrustes_alignment(acts1[:1000], other[:1000], held_out=(acts1[1000:], other[1000:]))
+    assert abs(r2) < 0.1
+    with pytest.raises(ValueError, match="same inputs"):
+        procrustes_alignment(acts1, other[:5])
+
+
+def test_spectrum_of_a_known_matrix():
+    u, v = orthogonal(10, 4), orthogonal(6, 4)
+    s = torch.tensor([4.0, 3.0, 2.0, 1.0], dtype=torch.float64)
+    eigenvalues, eigenvectors = weight_spectrum(u @ torch.diag(s) @ v.T)  # W [10, 6] of rank 4
+    torch.testing.assert_close(eigenvalues[:4], s**2 / 10)
+    torch.testing.assert_close((eigenvectors[:4] @ v).abs(), torch.eye(4, dtype=torch.float64))
+
+
+def test_marchenko_pastur_matches_a_large_random_matrix():
+    n, d, variance = 4000, 1000, 0.5
+    eigenvalues, _ = weight_spectrum(torch.randn(n, d, generator=GEN, dtype=torch.float64) * variance**0.5)
+    edges = torch.linspace(0, float(eigenvalues.max()) * 1.05, 41, dtype=torch.float64)
+    centres, width = (edges[1:] + edges[:-1]) / 2, edges[1] - edges[0]
+    expected = marchenko_pastur_density(centres, n, d, variance) * width
+    observed = torch.histc(eigenvalues, bins=40, min=float(edges[0]), max=float(edges[-1])) / len(eigenvalues)
+    assert (observed - expected).abs().sum() < 0.08  # total variation between histogram and law
+    fine = torch.linspace(1e-4, 2, 20001, dtype=torch.float64)
+    assert torch.trapezoid(marchenko_pastur_density(fine, n, d, variance), fine) == pytest.approx(1.0, abs=1e-3)
+
+
+@pytest.fixture(scope="module")
+def relu_setup():
+    model = ReLUImageClassifier(d_input=20, d_hidden=12, d_output=4, bias=False, seed=1).double().eval()
+    images = torch.randn(300, 20, generator=GEN, dtype=torch.float64)
+    with torch.no_grad():
+        labels = model(images).argmax(-1)
+    return model, images, labels
+
+
+def test_clipping_at_full_rank_changes_nothing(relu_setup):
+    model, images, labels = relu_setup
+    _, basis = weight_spectrum(model.embed.weight)
+    torch.testing.assert_close(clip_weight(model.embed.weight.detach(), basis, 12), model.embed.weight.detach())
+    assert weight_clipping_accuracy(model, "embed.weight", basis, [12], images, labels) == [1.0]
+    _, act_basis = activation_basis(block_activations(model, images, 0))
+    assert activation_clipping_accuracy(model, 0, act_basis, [12], images, labels) == [1.0]
+    assert activation_clipping_accuracy(model, 0, act_basis, [0], images, labels)[0] < 1.0
+
+
+def test_comparison_matrix_of_a_network_with_itself_is_the_identity():
+    basis = orthogonal(7, 7).T
+    torch.testing.assert_close(comparison_matrix(basis, torch.eye(7, dtype=torch.float64), basis),
+                               torch.eye(7, dtype=torch.float64))
+
+
+def test_generated_network_keeps_shapes_and_spans_and_refuses_bilinear_models(relu_setup):
+    model, images, labels = relu_setup
+    with torch.no_grad():
+        model_low = ReLUImageClassifier(d_input=20, d_hidden=12, d_output=4, bias=False, seed=1).double()
+        model_low.embed.weight[:, 5:] = 0  # the embedding reads only the first 5 pixels
+    generated = generate_network(model_low, images, seed=0)
+    assert generated.embed.weight.shape == model_low.embed.weight.shape
+    assert generated.embed.weight[:, 5:].abs().max() < 1e-12  # sampled inside the trained covariance's span
+    assert not torch.equal(generated.embed.weight, model_low.embed.weight)
+    assert 0 <= accuracy(generated(images), labels) <= 1
+    with pytest.raises(ValueError, match="bias-free ReLUImageClassifier"):
+        generate_network(BilinearImageClassifier(d_input=20, d_hidden=6, d_output=4), images)
+
+
+def test_matching_recovers_a_permutation_with_sign_flips():
+    pixels = torch.randn(5, 30, generator=GEN, dtype=torch.float64)
+    order = torch.tensor([3, 0, 4, 1, 2])
+    similarity, columns, matched = match_eigenvectors(pixels, -2 * pixels[order])
+    assert similarity.shape == (5, 5)
+    assert [int(order[c]) for c in columns] == [0, 1, 2, 3, 4]
+    torch.testing.assert_close(matched, torch.ones(5, dtype=torch.float64))
+
+
+def small_bilinear(seed: int) -> BilinearImageClassifier:
+    return BilinearImageClassifier(d_input=6, d_hidden=5, d_output=3, seed=seed).double()
+
+
+def test_function_similarity_matches_monte_carlo():
+    a, b = small_bilinear(0), small_bilinear(1)
+    mean = torch.randn(6, generator=GEN, dtype=torch.float64)
+    root = torch.randn(6, 6, generator=GEN, dtype=torch.float64) / 6**0.5
+    cov = root @ root.T + 0.1 * torch.eye(6, dtype=torch.float64)
+    x = mean + torch.randn(400_000, 6, generator=GEN, dtype=torch.float64) @ torch.linalg.cholesky(cov).T
+    with torch.no_grad():
+        fa, fb = a(x), b(x)
+    empirical = torch.corrcoef(torch.cat([fa, fb], dim=1).T)[:3, 3:]
+    torch.testing.assert_close(function_similarity(a, b, mean, cov), empirical, atol=0.01, rtol=0)
+    standard = torch.corrcoef(torch.cat([a(x0 := torch.randn(400_000, 6, generator=GEN, dtype=torch.float64)),
+                                         b(x0)], dim=1).T.detach())[:3, 3:]
+    torch.testing.assert_close(function_similarity(a, b), standard, atol=0.01, rtol=0)
+
+
+def test_function_similarity_is_one_for_a_model_and_its_reparametrisations():
+    model = small_bilinear(0)
+    torch.testing.assert_close(function_similarity(model, model).diagonal(), torch.ones(3, dtype=torch.float64))
+    twin = small_bilinear(0)
+    permutation, scale = torch.tensor([2, 0, 4, 1, 3]), torch.tensor([0.5, 2.0, -3.0, 1.5, 0.25], dtype=torch.float64)
+    with torch.no_grad():
+        left, right = twin.blocks[0].linear.weight.chunk(2)
+        left.copy_(left[permutation] * scale[:, None])  # L -> s L, R -> R / s, hidden units permuted
+        right.copy_(right[permutation] / scale[:, None])
+        twin.head.weight.copy_(twin.head.weight[:, permutation])
+    x = torch.randn(50, 6, dtype=torch.float64)
+    torch.testing.assert_close(twin(x), model(x))  # the same function, other weights
+    torch.testing.assert_close(function_similarity(model, twin).diagonal(), torch.ones(3, dtype=torch.float64))
+    with pytest.raises(ValueError, match="one-layer bilinear"):
+        function_similarity(model, BilinearImageClassifier(d_input=6, d_hidden=5, d_output=3, n_layer=2).double())
