@@ -107,9 +107,13 @@ def hosvd_components(
     eigenvectors of every shared matrix `V[n]`; `writes[n, c] = U[c, n] S[n]` is the weight
     with which component n enters class c's matrix, so `Q_c = sum_n writes[n, c] V[n]`.
     """
+    d_hidden = embedding_weight.shape[0]
+    if embedding_weight.ndim != 2 or d_hidden != artifacts.width - int(artifacts.bias):
+        raise ValueError(f"embedding_weight must be [{artifacts.width - int(artifacts.bias)}, inp] for this "
+                         f"decomposition, got {tuple(embedding_weight.shape)}: pass the decomposed model's "
+                         "embedding_weight")
     u, s, v = hosvd(artifacts.symmetrized_tensor)
     eigenvalues, eigenvectors = torch.linalg.eigh(v)
-    d_hidden = embedding_weight.shape[0]
     white = augment(embedding_weight.detach().cpu().to(v.dtype).sum(-1, keepdim=True).T, artifacts.bias)[0]
     eigenvectors = orient_eigenvectors(eigenvectors, white)  # the package's sign rule: E 1 projects positively
     components = DecompositionArtifacts(

@@ -45,6 +45,9 @@ def marchenko_pastur_density(x: Float[Tensor, " n"], n_rows: int, n_cols: int, v
     With `q = n_cols / n_rows` the support is `variance (1 -+ sqrt(q))^2`; when q > 1 the
     remaining `1 - 1/q` of the mass sits at 0 (not part of this density).
     """
+    if n_rows < 1 or n_cols < 1 or not variance > 0:
+        raise ValueError(f"need a matrix shape of at least 1 x 1 and a positive entry variance, got "
+                         f"n_rows={n_rows}, n_cols={n_cols}, variance={variance}")
     q = n_cols / n_rows
     low, high = variance * (1 - math.sqrt(q)) ** 2, variance * (1 + math.sqrt(q)) ** 2
     x = x.double()
@@ -67,6 +70,9 @@ def clip_weight(weight: Float[Tensor, "out inp"], basis: Float[Tensor, "k inp"],
 def weight_clipping_accuracy(model: nn.Module, parameter: str, basis: Tensor, ks, images: Tensor,
                              labels: Tensor) -> list[float]:
     """Accuracy with the weight `parameter` (a state-dict key) clipped to k basis rows, for each k."""
+    names = [name for name, p in model.named_parameters() if p.ndim == 2]
+    if parameter not in names:
+        raise ValueError(f"unknown weight {parameter!r}: this model's weight matrices are {names}")
     accuracies = []
     for k in ks:
         clipped = copy.deepcopy(model).eval()
@@ -115,6 +121,9 @@ def procrustes_alignment(acts1: Float[Tensor, "n d1"], acts2: Float[Tensor, "n d
     `r2 = tr(A^T C21) / sqrt(tr C11 tr C22)` (1 for representations equal up to rotation) is
     computed on `held_out = (acts1, acts2)` of other inputs when given, else on the fit data.
     """
+    if acts1.ndim != 2 or acts2.ndim != 2:
+        raise ValueError(f"representations are [inputs, units] matrices, got shapes {tuple(acts1.shape)} and "
+                         f"{tuple(acts2.shape)}")
     if len(acts1) != len(acts2):
         raise ValueError(f"the two representations need the same inputs, got {len(acts1)} and {len(acts2)} rows")
     acts1, acts2 = acts1.double(), acts2.double()
@@ -175,6 +184,9 @@ def match_eigenvectors(pixels_a: Float[Tensor, "k inp"], pixels_b: Float[Tensor,
     Returns `(similarity [k, k], columns, matched)`: eigenvector i of model a is matched to
     `columns[i]` of model b (scipy's `linear_sum_assignment`), with |cos| `matched[i]`.
     """
+    if pixels_a.ndim != 2 or pixels_a.shape != pixels_b.shape:
+        raise ValueError(f"match k eigenvectors of one length per model: [k, inp] twice, got "
+                         f"{tuple(pixels_a.shape)} and {tuple(pixels_b.shape)}")
     a = pixels_a.double() / pixels_a.double().norm(dim=-1, keepdim=True)
     b = pixels_b.double() / pixels_b.double().norm(dim=-1, keepdim=True)
     similarity = (a @ b.T).abs()
@@ -201,6 +213,9 @@ def function_similarity(model_a: nn.Module, model_b: nn.Module, mean: Tensor | N
     q_a, e_a = _pixel_forms(model_a)
     q_b, e_b = _pixel_forms(model_b)
     d_input = e_a.shape[1]
+    if e_b.shape[1] != d_input:
+        raise ValueError(f"the models read inputs of different sizes ({d_input} and {e_b.shape[1]}): "
+                         "function similarity compares models over the same inputs")
     mean = torch.zeros(d_input, dtype=torch.float64) if mean is None else mean.double().flatten()
     cov = torch.eye(d_input, dtype=torch.float64) if cov is None else cov.double()
     if cov.shape != (d_input, d_input) or mean.shape != (d_input,):

@@ -112,3 +112,9 @@ def test_uninked_pixels_and_their_chance_level():
     directions = torch.randn(20000, 16, generator=torch.Generator().manual_seed(0))
     chance = pixel_energy_fraction(directions, mask).mean()
     assert abs(chance - mask.float().mean()) < 0.01  # a random direction puts the mask's share there
+
+
+def test_hosvd_components_need_the_decomposed_models_embedding(setup):
+    _, art, _, _ = setup
+    with pytest.raises(ValueError, match="embedding_weight must be"):
+        hosvd_components(art, torch.randn(7, 30, dtype=torch.float64))

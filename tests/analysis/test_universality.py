@@ -146,3 +146,18 @@ def test_function_similarity_is_one_for_a_model_and_its_reparametrisations():
     torch.testing.assert_close(function_similarity(model, twin).diagonal(), torch.ones(3, dtype=torch.float64))
     with pytest.raises(ValueError, match="one-layer bilinear"):
         function_similarity(model, BilinearImageClassifier(d_input=6, d_hidden=5, d_output=3, n_layer=2).double())
+
+
+def test_bad_inputs_get_errors_that_name_the_problem(relu_setup):
+    model, images, labels = relu_setup
+    with pytest.raises(ValueError, match=r"unknown weight 'embed\.weights'.*'embed\.weight'"):
+        weight_clipping_accuracy(model, "embed.weights", torch.eye(20), [1], images, labels)
+    with pytest.raises(ValueError, match="inputs, units"):
+        procrustes_alignment(torch.randn(5), torch.randn(5))
+    with pytest.raises(ValueError, match=r"\[k, inp\] twice"):
+        match_eigenvectors(torch.randn(3, 10), torch.randn(3, 12))
+    with pytest.raises(ValueError, match="positive entry variance"):
+        marchenko_pastur_density(torch.ones(3), 10, 5, 0.0)
+    other = BilinearImageClassifier(d_input=7, d_hidden=5, d_output=3).double()
+    with pytest.raises(ValueError, match="inputs of different sizes"):
+        function_similarity(small_bilinear(0), other)
