@@ -53,7 +53,7 @@ from .paths import data_dir, display_path, figures_dir
 from .presets import PRESETS, make_config, preset_for
 from .runs import RunError, RunLayout, TrainedRun
 from .runtime import resolve_device, set_seed
-from .training import build_scheduler, evaluate, warmup_step_factor, weight_decay_factor
+from .training import build_scheduler, evaluate, learning_rates, warmup_step_factor, weight_decay_factor
 
 __all__ = [
     "DATASETS",
@@ -100,6 +100,7 @@ __all__ = [
     "hosvd_accuracy",
     "load_checkpoint",
     "load_image_dataset",
+    "learning_rates",
     "load_or_train",
     "make_config",
     "mask_attack",

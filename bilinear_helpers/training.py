@@ -43,6 +43,18 @@ def build_scheduler(optimizer: torch.optim.Optimizer, schedule: str, epochs: int
     raise ValueError(f"unknown schedule {schedule!r}: choose one of {list(SCHEDULES)}")
 
 
+def learning_rates(schedule: str, epochs: int, base_lr: float = 1.0) -> list[float]:
+    """The learning rate of each of `epochs` epochs under `schedule`, without training anything."""
+    optimizer = torch.optim.AdamW([nn.Parameter(torch.zeros(1))], lr=base_lr)
+    scheduler = build_scheduler(optimizer, schedule, epochs)
+    rates = []
+    for _ in range(epochs):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return rates
+
+
 def add_layer_noise(model: nn.Module, relative_std: float) -> list:
     """Forward hooks adding Gaussian noise of `relative_std` x the batch std after each block.
 

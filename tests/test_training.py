@@ -6,7 +6,6 @@ import torch
 
 from bilinear_helpers import (
     BilinearImageClassifier,
-    build_scheduler,
     evaluate,
     resolve_device,
     set_seed,
@@ -14,30 +13,19 @@ from bilinear_helpers import (
     weight_decay_factor,
 )
 from bilinear_helpers.loaders import tensor_loader
-from bilinear_helpers.training import add_layer_noise
-
-
-def lrs_per_epoch(schedule: str, epochs: int, base_lr: float = 1.0) -> list[float]:
-    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=base_lr)
-    scheduler = build_scheduler(optimizer, schedule, epochs)
-    lrs = []
-    for _ in range(epochs):
-        lrs.append(optimizer.param_groups[0]["lr"])
-        optimizer.step()
-        scheduler.step()
-    return lrs
+from bilinear_helpers.training import add_layer_noise, learning_rates
 
 
 def test_warmup_step_schedule_per_epoch():
     expected = [0.01, 0.505, 1, 1, 0.5, 0.5, 0.25, 0.25, 1 / 8, 1 / 8, 1 / 16, 1 / 16, 1 / 32, 1 / 32] + [1 / 64] * 6
-    assert lrs_per_epoch("warmup_step", 64)[:20] == pytest.approx(expected)  # the seed's run: 64 epochs
+    assert learning_rates("warmup_step", 64)[:20] == pytest.approx(expected)  # the seed's run: 64 epochs
     assert [warmup_step_factor(e) for e in range(20)] == pytest.approx(expected)
 
 
 def test_warmup_step_stretches_to_the_run_length():
-    seed_run = lrs_per_epoch("warmup_step", 64)
-    assert lrs_per_epoch("warmup_step", 128)[::2] == pytest.approx(seed_run)  # epoch 2e plays the seed's e
-    short = lrs_per_epoch("warmup_step", 32)
+    seed_run = learning_rates("warmup_step", 64)
+    assert learning_rates("warmup_step", 128)[::2] == pytest.approx(seed_run)  # epoch 2e plays the seed's e
+    short = learning_rates("warmup_step", 32)
     assert short[0] == pytest.approx(0.01) and max(short) == 1 and short[-1] == pytest.approx(1 / 64)
 
 
@@ -61,13 +49,13 @@ def test_warmup_step_matches_the_seed_notebooks_sequential_scheduler():
             seed_lrs.append(optimizer.param_groups[0]["lr"])
             optimizer.step()
             seed_scheduler.step()
-    assert lrs_per_epoch("warmup_step", 64, base_lr=1e-3) == pytest.approx(seed_lrs)
+    assert learning_rates("warmup_step", 64, base_lr=1e-3) == pytest.approx(seed_lrs)
 
 
 def test_cosine_schedule_per_epoch():
     epochs = 8
     expected = [0.5 * (1 + math.cos(math.pi * e / epochs)) for e in range(epochs)]
-    assert lrs_per_epoch("cosine", epochs) == pytest.approx(expected)
+    assert learning_rates("cosine", epochs) == pytest.approx(expected)
 
 
 def test_resolve_device():

@@ -15,28 +15,28 @@ from .truncation import (
     truncated_logits_by_k,
 )
 from .universality import (
-    activation_basis,
     activation_clipping_accuracy,
     block_activations,
     comparison_matrix,
+    covariance_spectrum,
     function_similarity,
     generate_network,
     linear_init_variance,
     marchenko_pastur_density,
+    marchenko_pastur_edge,
     match_eigenvectors,
     procrustes_alignment,
     weight_clipping_accuracy,
-    weight_spectrum,
 )
 
 __all__ = [
     "AdversarialMasks",
     "CONVERGENCE_METRICS",
-    "activation_basis",
     "activation_clipping_accuracy",
     "adversarial_masks",
     "block_activations",
     "comparison_matrix",
+    "covariance_spectrum",
     "convergence_metrics",
     "function_similarity",
     "generate_network",
@@ -47,6 +47,7 @@ __all__ = [
     "hoyer_sparsity",
     "linear_init_variance",
     "marchenko_pastur_density",
+    "marchenko_pastur_edge",
     "mask_attack",
     "match_eigenvectors",
     "pixel_energy_fraction",
@@ -57,5 +58,4 @@ __all__ = [
     "truncated_logits_by_k",
     "uninked_pixels",
     "weight_clipping_accuracy",
-    "weight_spectrum",
 ]

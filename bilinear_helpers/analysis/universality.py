@@ -29,14 +29,20 @@ from ..decomposition import build_bilinear_tensor, check_decomposable, symmetriz
 from ..models import ReLUImageClassifier, accuracy
 
 
-def weight_spectrum(weight: Float[Tensor, "out inp"]) -> tuple[Float[Tensor, " k"], Float[Tensor, "k inp"]]:
-    """Eigenvalues (descending) and eigenvectors (rows) of `C = W^T W / out`, from the SVD of W.
+def covariance_spectrum(rows: Float[Tensor, "n d"]) -> tuple[Float[Tensor, " k"], Float[Tensor, "k d"]]:
+    """Eigenvalues (descending) and eigenvectors (rows) of `C = X^T X / n`, from the SVD of `X [n, d]`.
 
-    `W = U diag(s) V^T` gives `C = V diag(s^2 / out) V^T`: eigenvalues `s^2 / out`, eigenvectors
-    the rows of `V^T` (k = min(out, inp) of them).
+    For a weight matrix (one row per neuron) C is the weight covariance; for activations
+    (one row per input) the representation's second moment. `X = U diag(s) V^T` gives
+    `C = V diag(s^2 / n) V^T`: eigenvalues `s^2 / n`, eigenvectors the rows of `V^T`.
     """
-    _, s, vh = torch.linalg.svd(weight.detach().double(), full_matrices=False)
-    return s**2 / weight.shape[0], vh
+    _, s, vh = torch.linalg.svd(rows.detach().double(), full_matrices=False)
+    return s**2 / rows.shape[0], vh
+
+
+def marchenko_pastur_edge(n_rows: int, n_cols: int, variance: float) -> float:
+    """The largest eigenvalue of `W^T W / n_rows` for a random `W [n_rows, n_cols]`: `variance (1 + sqrt(q))^2`."""
+    return variance * (1 + math.sqrt(n_cols / n_rows)) ** 2
 
 
 def marchenko_pastur_density(x: Float[Tensor, " n"], n_rows: int, n_cols: int, variance: float) -> Float[Tensor, " n"]:
@@ -49,7 +55,7 @@ def marchenko_pastur_density(x: Float[Tensor, " n"], n_rows: int, n_cols: int, v
         raise ValueError(f"need a matrix shape of at least 1 x 1 and a positive entry variance, got "
                          f"n_rows={n_rows}, n_cols={n_cols}, variance={variance}")
     q = n_cols / n_rows
-    low, high = variance * (1 - math.sqrt(q)) ** 2, variance * (1 + math.sqrt(q)) ** 2
+    low, high = variance * (1 - math.sqrt(q)) ** 2, marchenko_pastur_edge(n_rows, n_cols, variance)
     x = x.double()
     inside = (x > low) & (x < high)
     density = torch.sqrt(((high - x) * (x - low)).clamp(min=0)) / (2 * math.pi * variance * q * x.clamp(min=1e-300))
@@ -93,12 +99,6 @@ def block_activations(model: nn.Module, images: Tensor, layer: int) -> Float[Ten
         h = model.block_input(images, -1)
         return model._apply_block(model.blocks[-1], h)
     return model.block_input(images, layer)
-
-
-def activation_basis(activations: Float[Tensor, "n d"]) -> tuple[Float[Tensor, " d"], Float[Tensor, "d d"]]:
-    """Eigenvalues (descending) and eigenvectors (rows) of the second moment `A^T A / n`."""
-    _, s, vh = torch.linalg.svd(activations.double(), full_matrices=False)
-    return s**2 / len(activations), vh
 
 
 @torch.no_grad()

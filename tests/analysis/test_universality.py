@@ -3,18 +3,18 @@ import torch
 
 from bilinear_helpers import BilinearImageClassifier, ReLUImageClassifier, accuracy
 from bilinear_helpers.analysis.universality import (
-    activation_basis,
     activation_clipping_accuracy,
     block_activations,
     clip_weight,
     comparison_matrix,
+    covariance_spectrum,
     function_similarity,
     generate_network,
     marchenko_pastur_density,
+    marchenko_pastur_edge,
     match_eigenvectors,
     procrustes_alignment,
     weight_clipping_accuracy,
-    weight_spectrum,
 )
 
 GEN = torch.Generator().manual_seed(0)
@@ -47,14 +47,14 @@ def test_procrustes_scores_held_out_data_and_unrelated_representations_low():
 def test_spectrum_of_a_known_matrix():
     u, v = orthogonal(10, 4), orthogonal(6, 4)
     s = torch.tensor([4.0, 3.0, 2.0, 1.0], dtype=torch.float64)
-    eigenvalues, eigenvectors = weight_spectrum(u @ torch.diag(s) @ v.T)  # W [10, 6] of rank 4
+    eigenvalues, eigenvectors = covariance_spectrum(u @ torch.diag(s) @ v.T)  # W [10, 6] of rank 4
     torch.testing.assert_close(eigenvalues[:4], s**2 / 10)
     torch.testing.assert_close((eigenvectors[:4] @ v).abs(), torch.eye(4, dtype=torch.float64))
 
 
 def test_marchenko_pastur_matches_a_large_random_matrix():
     n, d, variance = 4000, 1000, 0.5
-    eigenvalues, _ = weight_spectrum(torch.randn(n, d, generator=GEN, dtype=torch.float64) * variance**0.5)
+    eigenvalues, _ = covariance_spectrum(torch.randn(n, d, generator=GEN, dtype=torch.float64) * variance**0.5)
     edges = torch.linspace(0, float(eigenvalues.max()) * 1.05, 41, dtype=torch.float64)
     centres, width = (edges[1:] + edges[:-1]) / 2, edges[1] - edges[0]
     expected = marchenko_pastur_density(centres, n, d, variance) * width
@@ -62,6 +62,7 @@ def test_marchenko_pastur_matches_a_large_random_matrix():
     assert (observed - expected).abs().sum() < 0.08  # total variation between histogram and law
     fine = torch.linspace(1e-4, 2, 20001, dtype=torch.float64)
     assert torch.trapezoid(marchenko_pastur_density(fine, n, d, variance), fine) == pytest.approx(1.0, abs=1e-3)
+    assert eigenvalues.max() == pytest.approx(marchenko_pastur_edge(n, d, variance), rel=0.05)
 
 
 @pytest.fixture(scope="module")
@@ -75,10 +76,10 @@ def relu_setup():
 
 def test_clipping_at_full_rank_changes_nothing(relu_setup):
     model, images, labels = relu_setup
-    _, basis = weight_spectrum(model.embed.weight)
+    _, basis = covariance_spectrum(model.embed.weight)
     torch.testing.assert_close(clip_weight(model.embed.weight.detach(), basis, 12), model.embed.weight.detach())
     assert weight_clipping_accuracy(model, "embed.weight", basis, [12], images, labels) == [1.0]
-    _, act_basis = activation_basis(block_activations(model, images, 0))
+    _, act_basis = covariance_spectrum(block_activations(model, images, 0))
     assert activation_clipping_accuracy(model, 0, act_basis, [12], images, labels) == [1.0]
     assert activation_clipping_accuracy(model, 0, act_basis, [0], images, labels)[0] < 1.0
 
