@@ -46,6 +46,8 @@ from .decomposition import (
     symmetrize_bilinear_tensor,
 )
 from .experiments import accuracy_bound, is_full_length, load_or_train, train_image_experiment
+from .group_data import GroupTask, group_task, one_hot_pairs
+from .groups import Group, alternating_group, cyclic_group, dihedral_group, make_group, symmetric_group
 from .idx import DatasetFileError
 from .loaders import DatasetBundle, build_image_dataloaders
 from .models import Bilinear, BilinearImageClassifier, ReLUImageClassifier, accuracy, build_image_classifier
@@ -53,12 +55,21 @@ from .paths import data_dir, display_path, figures_dir
 from .presets import PRESETS, make_config, preset_for
 from .runs import RunError, RunLayout, TrainedRun
 from .runtime import resolve_device, set_seed
-from .training import build_scheduler, evaluate, learning_rates, warmup_step_factor, weight_decay_factor
+from .training import (
+    build_scheduler,
+    evaluate,
+    learning_rates,
+    train_full_batch,
+    warmup_step_factor,
+    weight_decay_factor,
+)
 
 __all__ = [
     "DATASETS",
     "DEFAULT_CONFIG",
     "FORMAT_VERSION",
+    "Group",
+    "GroupTask",
     "PRESETS",
     "SIGN_RULE",
     "AdversarialMasks",
@@ -83,19 +94,23 @@ __all__ = [
     "accuracy_bound",
     "is_full_length",
     "adversarial_masks",
+    "alternating_group",
     "analysis",
     "build_bilinear_tensor",
     "build_image_classifier",
     "build_image_dataloaders",
     "build_scheduler",
+    "cyclic_group",
     "data_dir",
     "dataset_files_present",
     "decompose",
     "decompose_bilinear_model",
     "decompose_direction",
+    "dihedral_group",
     "display_path",
     "evaluate",
     "figures_dir",
+    "group_task",
     "hosvd",
     "hosvd_accuracy",
     "load_checkpoint",
@@ -103,8 +118,10 @@ __all__ = [
     "learning_rates",
     "load_or_train",
     "make_config",
+    "make_group",
     "mask_attack",
     "model_from_checkpoint",
+    "one_hot_pairs",
     "plotting",
     "preset_for",
     "project_eigenvectors_to_input",
@@ -113,7 +130,9 @@ __all__ = [
     "run_name",
     "save_checkpoint",
     "set_seed",
+    "symmetric_group",
     "symmetrize_bilinear_tensor",
+    "train_full_batch",
     "train_image_experiment",
     "truncated_accuracy",
     "warmup_step_factor",

@@ -1,10 +1,30 @@
-"""Analyses built on a decomposition: convergence, low rank, adversarial masks, image metrics, universality.
+"""Analyses built on a decomposition: convergence, low rank, adversarial masks, image metrics, universality,
+group operations.
 
 Each module reads `DecompositionArtifacts` and models; none trains, loads data or plots.
 """
 
 from .adversarial import AdversarialMasks, adversarial_masks, mask_attack, random_masks_like
 from .convergence import CONVERGENCE_METRICS, convergence_metrics
+from .groups import (
+    KEY_SIMILARITY,
+    character_cube,
+    check_rebuilt,
+    cross_block,
+    cross_block_spectrum,
+    explained_variance,
+    irrep_basis,
+    irrep_block_content,
+    irrep_fractions,
+    key_irreps,
+    logit_similarity,
+    logits_from_interactions,
+    model_from_irrep,
+    pair_interaction_matrices,
+    pair_logits,
+    rank_at,
+    restricted_and_excluded_loss,
+)
 from .image_metrics import hoyer_sparsity, pixel_energy_fraction, rarely_inked_pixels, uninked_pixels
 from .truncation import (
     hosvd,
@@ -32,12 +52,18 @@ from .universality import (
 __all__ = [
     "AdversarialMasks",
     "CONVERGENCE_METRICS",
+    "KEY_SIMILARITY",
     "activation_clipping_accuracy",
     "adversarial_masks",
     "block_activations",
+    "character_cube",
+    "check_rebuilt",
     "comparison_matrix",
-    "covariance_spectrum",
     "convergence_metrics",
+    "covariance_spectrum",
+    "cross_block",
+    "cross_block_spectrum",
+    "explained_variance",
     "function_similarity",
     "generate_network",
     "hosvd",
@@ -45,15 +71,26 @@ __all__ = [
     "hosvd_components",
     "hosvd_truncated_tensor",
     "hoyer_sparsity",
+    "irrep_basis",
+    "irrep_block_content",
+    "irrep_fractions",
+    "key_irreps",
     "linear_init_variance",
+    "logit_similarity",
+    "logits_from_interactions",
     "marchenko_pastur_density",
     "marchenko_pastur_edge",
     "mask_attack",
     "match_eigenvectors",
+    "model_from_irrep",
+    "pair_interaction_matrices",
+    "pair_logits",
     "pixel_energy_fraction",
     "procrustes_alignment",
     "random_masks_like",
+    "rank_at",
     "rarely_inked_pixels",
+    "restricted_and_excluded_loss",
     "truncated_accuracy",
     "truncated_logits_by_k",
     "uninked_pixels",

@@ -6,6 +6,13 @@ Every function returns its figure and, given `save_as`, saves it into `figures/`
 
 from .eigenvectors import EigenvectorPlotter, plot_eigenvector_grid, plot_eigenvectors_side_by_side
 from .explorer import eigenvector_explorer, plot_explorer_view, show_interactive
+from .groups import (
+    plot_block_spectra,
+    plot_block_vs_character,
+    plot_group_training,
+    plot_irrep_fractions,
+    plot_logit_similarity,
+)
 from .images import (
     EIGEN_CMAP,
     image_shape_of,
@@ -25,22 +32,27 @@ from .universality import plot_marchenko_pastur, plot_matrices, plot_weight_spec
 
 __all__ = [
     "EIGEN_CMAP",
-    "PNG_DPI",
     "EigenvectorPlotter",
+    "PNG_DPI",
     "draw_spectrum",
     "eigenvector_explorer",
     "figure_name",
     "image_shape_of",
     "maybe_save",
     "plot_attack_curves",
+    "plot_block_spectra",
+    "plot_block_vs_character",
     "plot_clean_vs_noisy",
     "plot_eigenvector_grid",
     "plot_eigenvector_table",
     "plot_eigenvectors_side_by_side",
     "plot_explorer_view",
+    "plot_group_training",
     "plot_hosvd",
     "plot_image_grid",
     "plot_interaction_matrix",
+    "plot_irrep_fractions",
+    "plot_logit_similarity",
     "plot_marchenko_pastur",
     "plot_matrices",
     "plot_metric_grid",

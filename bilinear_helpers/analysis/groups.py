@@ -1,0 +1,226 @@
+"""Which irreps a network trained on a group's multiplication table uses, from logits and from weights.
+
+Logit view (Chughtai, Chan, Nanda 2023): centre each pair's logits over the outputs c and
+compare the whole `[a, b, c]` tensor with each irrep's character `chi(a b c^-1)` (cosine
+similarity); the key irreps explain most of the logit variance (sum of squared similarities).
+Keeping only their component of the logits (restricted loss) or removing it (excluded loss)
+shows that the network needs them.
+
+Weight view (bilinear models only): on two-hot inputs the logit is a quadratic form, so
+`logit_c(a, b) = Q_c[a, a] + Q_c[b', b'] + 2 Q_c[a, b']` (b' = |G| + b). The a-by-b block
+`2 Q_c[:|G|, |G|:]` is a |G| x |G| matrix; a model built from irrep rho makes it
+`chi(a b c^-1)`, whose rank is the number of independent matrix elements of rho (d^2).
+"""
+
+from __future__ import annotations
+
+import torch
+from jaxtyping import Float
+from torch import Tensor
+from torch.nn import functional as F
+
+from ..decomposition import decompose
+from ..group_data import GroupTask
+from ..groups import Group
+from ..models import BilinearImageClassifier
+
+KEY_SIMILARITY = 0.1  # an irrep is key when it explains at least 1% of the logit variance (similarity^2)
+
+
+@torch.no_grad()
+def pair_logits(model: torch.nn.Module, task: GroupTask) -> Float[Tensor, "a b c"]:
+    """The model's logits for every pair, `[|G|, |G|, |G|]` (float64)."""
+    model.eval()
+    order = task.group.order
+    logits = model(task.inputs.to(next(model.parameters()).device)).double().cpu()
+    if logits.shape != (order * order, order):
+        raise ValueError(f"the model gives logits {tuple(logits.shape)} for {order * order} pairs; "
+                         f"build it with d_input={2 * order} and d_output={order}")
+    return logits.reshape(order, order, order)
+
+
+def character_cube(group: Group, irrep: str) -> Float[Tensor, "a b c"]:
+    """`chi(a b c^-1)` for every (a, b, c): what a logit built from this irrep alone looks like."""
+    product = group.table[group.table[:, :, None], group.inverse[None, None, :]]  # [a, b, c] = index of a b c^-1
+    return group.characters[group._known(irrep)][product]
+
+
+def logit_similarity(logits: Float[Tensor, "a b c"], group: Group) -> dict[str, float]:
+    """Cosine similarity of the centred logits with each irrep's `chi(a b c^-1)` (0 for trivial)."""
+    centred = (logits - logits.mean(dim=-1, keepdim=True)).flatten()
+    return {name: F.cosine_similarity(centred, character_cube(group, name).flatten().to(centred), dim=0).item()
+            for name in group.irreps}
+
+
+def key_irreps(similarity: dict[str, float], threshold: float = KEY_SIMILARITY) -> list[str]:
+    """The irreps whose similarity is at least `threshold`, most similar first."""
+    return sorted((name for name, value in similarity.items() if value >= threshold), key=lambda n: -similarity[n])
+
+
+def explained_variance(similarity: dict[str, float], irreps: list[str]) -> float:
+    """Share of the centred logits' variance in the span of `irreps`' character cubes.
+
+    The cubes of different irreps are orthogonal, so this is the sum of squared similarities.
+    """
+    return sum(similarity[name] ** 2 for name in irreps)
+
+
+def restricted_and_excluded_loss(logits: Float[Tensor, "a b c"], task: GroupTask, irreps: list[str]) -> dict:
+    """Losses with only the `irreps`' component of the centred logits kept, or with it removed.
+
+    "restricted": keep the projection onto the irreps' character cubes, on all pairs;
+    "excluded": remove it, on the training pairs (as in the paper); beside them the model's
+    own "train" and "test" losses, and "restricted_accuracy" (all pairs).
+    """
+    group = task.group
+    centred = logits - logits.mean(dim=-1, keepdim=True)
+    restricted = torch.zeros_like(centred)
+    for name in irreps:
+        cube = character_cube(group, name).to(centred)
+        restricted += (centred * cube).sum() / (cube * cube).sum() * cube
+    excluded = centred - restricted
+    order = group.order
+    labels = task.labels
+
+    def loss(tensor, index=None):
+        flat = tensor.reshape(order * order, order)
+        return F.cross_entropy(flat, labels).item() if index is None else F.cross_entropy(flat[index],
+                                                                                            labels[index]).item()
+
+    return {"restricted": loss(restricted), "excluded": loss(excluded, task.train_index),
+            "train": loss(logits, task.train_index), "test": loss(logits, task.test_index),
+            "restricted_accuracy": (restricted.argmax(dim=-1) == group.table).double().mean().item()}
+
+
+# --- the weight view -----------------------------------------------------------------------------
+
+
+def pair_interaction_matrices(model: BilinearImageClassifier) -> Float[Tensor, "cls in1 in2"]:
+    """`Q_c` over the two-hot input, `[|G|, 2|G|, 2|G|]` (float64): `logit_c = x^T Q_c x`.
+
+    The decomposition of notebook 02 with the embedding folded into both weights:
+    left `L E`, right `R E`, readout `U`.
+    """
+    if not isinstance(model, BilinearImageClassifier) or model.n_layer != 1 or model.bias or model.residual \
+            or model.gate is not None:
+        raise TypeError("the weight view needs a one-block BilinearImageClassifier without bias, residual or gate; "
+                        f"got {type(model).__name__}")
+    block = model.blocks[0]
+    embedding = model.embedding_weight.double()
+    _, symmetric, _, _ = decompose(model.output_weight.double(), block.w_l.double() @ embedding,
+                                   block.w_r.double() @ embedding)
+    return symmetric
+
+
+def cross_block(interaction: Float[Tensor, "cls in1 in2"]) -> Float[Tensor, "cls a b"]:
+    """`2 Q_c[a, |G| + b]`: the part of `logit_c(a, b)` that depends on a and b together."""
+    order = interaction.shape[-1] // 2
+    return 2 * interaction[:, :order, order:]
+
+
+def logits_from_interactions(interaction: Float[Tensor, "cls in1 in2"]) -> Float[Tensor, "a b c"]:
+    """`Q_c[a, a] + Q_c[b', b'] + 2 Q_c[a, b']` for every pair: the logits, rebuilt from `Q`."""
+    order = interaction.shape[-1] // 2
+    diagonal = interaction.diagonal(dim1=-2, dim2=-1)  # [cls, 2|G|]
+    alone = diagonal[:, :order, None] + diagonal[:, None, order:]
+    return (alone + cross_block(interaction)).permute(1, 2, 0)
+
+
+def irrep_basis(group: Group, irreps: list[str]) -> Float[Tensor, "elem span"]:
+    """An orthonormal basis of the functions on G spanned by the `irreps`' matrix elements."""
+    if not irreps:
+        return torch.zeros(group.order, 0, dtype=torch.float64)
+    elements = torch.cat([group.matrix_elements(name) for name in irreps], dim=1)
+    u, s, _ = torch.linalg.svd(elements, full_matrices=False)
+    return u[:, s > 1e-8 * s.max()]
+
+
+def irrep_fractions(vectors: Float[Tensor, "elem k"], group: Group) -> Float[Tensor, "k irrep"]:
+    """Share of each column's squared norm inside each irrep's span (rows sum to 1).
+
+    The spans of different irreps are orthogonal and together fill all functions on G.
+    """
+    vectors = vectors.to(torch.float64)
+    norms = vectors.pow(2).sum(dim=0).clamp_min(1e-300)
+    shares = [(irrep_basis(group, [name]).T @ vectors).pow(2).sum(dim=0) / norms for name in group.irreps]
+    return torch.stack(shares, dim=1)
+
+
+def cross_block_spectrum(block: Float[Tensor, "cls a b"]) -> tuple[Float[Tensor, "cls k"], Float[Tensor, "cls a k"],
+                                                                    Float[Tensor, "cls b k"]]:
+    """Singular values (descending) and vectors of each output's a-by-b block: `M_c = U diag(s) V^T`.
+
+    The cross term as a symmetric matrix over the two-hot input has eigenvalues `+-s / 2`,
+    with eigenvectors `(u, +-v) / sqrt(2)`: a function of a beside a function of b.
+    """
+    u, s, vh = torch.linalg.svd(block)
+    return s, u, vh.mT
+
+
+def irrep_block_content(block: Float[Tensor, "cls a b"], group: Group, relative: float = 0.05) -> dict[str, dict]:
+    """How each irrep shows up in the a-by-b blocks: energy share and rank of its part.
+
+    Irrep rho's part of `M_c` is `P M_c P`, with `P` the projection onto rho's matrix elements
+    (as functions of a on the left, of b on the right). "energy": its share of `||M_c||^2`,
+    averaged over outputs; "rank": the median over outputs of its singular values above
+    `relative` x its largest. A sum of `w chi(a b c^-1)` gives rank d^2 (the span); one matrix
+    element of `rho(a b c^-1)` gives rank d.
+    """
+    block = block.to(torch.float64)
+    total = block.pow(2).sum(dim=(-2, -1))
+    content = {}
+    for name in group.irreps:
+        basis = irrep_basis(group, [name])
+        part = basis.T @ block @ basis  # [cls, span, span], the part in rho's coordinates
+        values = torch.linalg.svdvals(part)
+        ranks = (values > relative * values[:, :1]).sum(dim=-1)
+        content[name] = {"energy": (part.pow(2).sum(dim=(-2, -1)) / total).mean().item(),
+                         "rank": int(ranks.median()), "dimension": group.dimension(name),
+                         "span": group.span_dimension(name)}
+    return content
+
+
+def rank_at(values: Float[Tensor, "... k"], energy: float = 0.99) -> Tensor:
+    """How many of the (descending) `values` hold `energy` of the sum of their squares."""
+    share = values.pow(2).cumsum(dim=-1) / values.pow(2).sum(dim=-1, keepdim=True)
+    return (share < energy - 1e-12).sum(dim=-1) + 1
+
+
+def model_from_irrep(group: Group, irrep: str, scale: float = 1.0) -> BilinearImageClassifier:
+    """A bilinear model whose logits are exactly `scale * chi(a b c^-1)`, written from rho.
+
+    `tr(rho(a) rho(b) rho(c)^T) = sum_ijk rho(a)_ij rho(b)_jk rho(c)_ik`: hidden unit (i, j, k)
+    multiplies `rho(a)_ij` (left) by `rho(b)_jk` (right); the readout of c is `rho(c)_ik`.
+    """
+    rho = group.irreps[group._known(irrep)].float()
+    order, d = group.order, rho.shape[-1]
+    width = max(2 * d * d, d**3)
+    model = BilinearImageClassifier(d_input=2 * order, d_hidden=width, d_output=order)
+    embed, left, right, head = (torch.zeros(width, 2 * order), torch.zeros(width, width),
+                                torch.zeros(width, width), torch.zeros(order, width))
+    embed[: d * d, :order] = rho.flatten(start_dim=1).T  # row i*d + j holds rho(a)_ij
+    embed[d * d : 2 * d * d, order:] = rho.flatten(start_dim=1).T  # row d^2 + j*d + k holds rho(b)_jk
+    for i in range(d):
+        for j in range(d):
+            for k in range(d):
+                unit = (i * d + j) * d + k
+                left[unit, i * d + j] = 1.0
+                right[unit, d * d + j * d + k] = 1.0
+                head[:, unit] = scale * rho[:, i, k]
+    with torch.no_grad():
+        model.embed.weight.copy_(embed)
+        model.blocks[0].linear.weight.copy_(torch.cat([left, right]))
+        model.head.weight.copy_(head)
+    return model.eval()
+
+
+def check_rebuilt(logits: Float[Tensor, "a b c"], interaction: Float[Tensor, "cls in1 in2"]) -> float:
+    """Largest |logit - logit rebuilt from Q| relative to the largest |logit|."""
+    rebuilt = logits_from_interactions(interaction)
+    return ((rebuilt - logits).abs().max() / logits.abs().max().clamp_min(1e-300)).item()
+
+
+__all__ = ["KEY_SIMILARITY", "character_cube", "check_rebuilt", "cross_block", "cross_block_spectrum",
+           "explained_variance", "irrep_basis", "irrep_block_content", "irrep_fractions", "key_irreps",
+           "logit_similarity", "logits_from_interactions", "model_from_irrep", "pair_interaction_matrices",
+           "pair_logits", "rank_at", "restricted_and_excluded_loss"]
