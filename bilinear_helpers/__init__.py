@@ -26,6 +26,7 @@ from . import analysis, plotting
 from .analysis import AdversarialMasks, adversarial_masks, hosvd, hosvd_accuracy, mask_attack, truncated_accuracy
 from .artifacts import SIGN_RULE, DecompositionArtifacts
 from .checkpoints import FORMAT_VERSION, CheckpointError, load_checkpoint, model_from_checkpoint, save_checkpoint
+from .clusterability import block_clusters, clusterability, clusterability_penalty, model_clusterability
 from .config import (
     DEFAULT_CONFIG,
     ConfigError,
@@ -50,7 +51,7 @@ from .group_data import GroupTask, group_task, one_hot_pairs
 from .groups import Group, alternating_group, cyclic_group, dihedral_group, make_group, symmetric_group
 from .idx import DatasetFileError
 from .loaders import DatasetBundle, build_image_dataloaders
-from .models import Bilinear, BilinearImageClassifier, ReLUImageClassifier, accuracy, build_image_classifier
+from .models import Bilinear, BilinearImageClassifier, ReLUImageClassifier, ReLUMLP, accuracy, build_image_classifier
 from .paths import data_dir, display_path, figures_dir
 from .presets import PRESETS, make_config, preset_for
 from .runs import RunError, RunLayout, TrainedRun
@@ -86,6 +87,7 @@ __all__ = [
     "ImageDataset",
     "ModelConfig",
     "ReLUImageClassifier",
+    "ReLUMLP",
     "RunError",
     "RunLayout",
     "TrainConfig",
@@ -96,10 +98,13 @@ __all__ = [
     "adversarial_masks",
     "alternating_group",
     "analysis",
+    "block_clusters",
     "build_bilinear_tensor",
     "build_image_classifier",
     "build_image_dataloaders",
     "build_scheduler",
+    "clusterability",
+    "clusterability_penalty",
     "cyclic_group",
     "data_dir",
     "dataset_files_present",
@@ -120,6 +125,7 @@ __all__ = [
     "make_config",
     "make_group",
     "mask_attack",
+    "model_clusterability",
     "model_from_checkpoint",
     "one_hot_pairs",
     "plotting",

@@ -22,7 +22,7 @@ from .data import DATASETS
 from .runtime import DEVICE_CHOICES
 
 SCHEDULES = ("cosine", "warmup_step", "constant")
-MODEL_KINDS = ("bilinear", "relu")
+MODEL_KINDS = ("bilinear", "relu", "relu_mlp")
 GATE_CHOICES = (None, "relu", "silu", "gelu")
 SEED_LIMIT = 2**32
 DEFAULT_STEPS = 3000
@@ -107,7 +107,7 @@ class ModelConfig:
         for key in ("bias", "residual"):
             object.__setattr__(self, key, _boolean(f"model.{key}", getattr(self, key)))
         _choice("model.gate", self.gate, GATE_CHOICES)
-        if self.kind == "relu" and (self.residual or self.gate is not None):
+        if self.kind in ("relu", "relu_mlp") and (self.residual or self.gate is not None):
             raise ConfigError("the ReLU baseline has no residual or gate option: remove them from the model config")
 
 
@@ -130,6 +130,8 @@ class TrainConfig:
     layer_noise: float = 0.0
     device: str = "auto"
     val_fraction: float = 0.1
+    cluster_strength: float = 0.0  # lambda of the clusterability term (loss = CE - lambda C); 0: no term
+    n_clusters: int = 4  # contiguous clusters of hidden units the term rewards (used when cluster_strength > 0)
 
     def __post_init__(self):
         if self.epochs is None and self.steps is None:
@@ -143,6 +145,8 @@ class TrainConfig:
         for key in ("lr", "weight_decay", "input_noise_std", "layer_noise"):
             object.__setattr__(self, key, _number(f"train.{key}", getattr(self, key)))
         object.__setattr__(self, "val_fraction", _number("train.val_fraction", self.val_fraction, 0.0, 1.0))
+        object.__setattr__(self, "cluster_strength", _number("train.cluster_strength", self.cluster_strength))
+        object.__setattr__(self, "n_clusters", _integer("train.n_clusters", self.n_clusters, 2))
         _choice("train.schedule", self.schedule, SCHEDULES)
         device = str(_plain(self.device))
         if device.split(":")[0] not in DEVICE_CHOICES:
@@ -232,6 +236,9 @@ class ExperimentConfig:
         for section, keys in NOT_HASHED.items():
             for key in keys:
                 learned[section].pop(key)
+        if learned["train"]["cluster_strength"] == 0:  # no term: hash as before the term existed
+            for key in ("cluster_strength", "n_clusters"):
+                learned["train"].pop(key)
         return hashlib.sha256(json.dumps(learned, sort_keys=True).encode()).hexdigest()[:8]
 
     @property

@@ -19,6 +19,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from .checkpoints import CheckpointError, load_checkpoint, model_from_checkpoint, save_checkpoint
+from .clusterability import clusterability_penalty
 from .config import ExperimentConfig
 from .data import SOURCE_OFFLINE_SAMPLE, dataset_files_present
 from .loaders import build_image_dataloaders
@@ -63,6 +64,7 @@ def train_image_experiment(config: dict | ExperimentConfig, quiet: bool = False)
     epochs = train.epochs_for(len(bundle.train_loader))
     scheduler = build_scheduler(optimizer, train.schedule, epochs)
     hooks = add_layer_noise(model, train.layer_noise) if train.layer_noise > 0 else []
+    regularizer = clusterability_penalty(train.cluster_strength, train.n_clusters) if train.cluster_strength else None
 
     final = RunLayout.for_config(cfg)
     staging = start_staging(final)
@@ -74,7 +76,7 @@ def train_image_experiment(config: dict | ExperimentConfig, quiet: bool = False)
         for epoch in bar:
             lr = optimizer.param_groups[0]["lr"]
             train_loss, train_acc = train_one_epoch(
-                model, bundle.train_loader, optimizer, train.input_noise_std, device
+                model, bundle.train_loader, optimizer, train.input_noise_std, device, regularizer
             )
             scheduler.step()
             if bundle.val_loader is not None:

@@ -89,10 +89,13 @@ def evaluate(model: nn.Module, loader, criterion, device) -> tuple[float, float]
     return total_loss.item() / len(labels), accuracy(torch.cat(all_logits), labels)
 
 
-def train_one_epoch(model, loader, optimizer, input_noise_std: float, device) -> tuple[float, float]:
+def train_one_epoch(model, loader, optimizer, input_noise_std: float, device,
+                    regularizer=None) -> tuple[float, float]:
     """One pass over `loader` with Gaussian input noise (std in pixel units); (loss, acc).
 
-    The accuracy counts the noisy training inputs, as the model saw them.
+    The accuracy counts the noisy training inputs, as the model saw them. `regularizer`
+    (`model -> 0-d tensor`, e.g. `clusterability_penalty`) is added to the cross-entropy
+    that is minimised; the loss returned is the cross-entropy alone.
     """
     model.train()
     total_loss = torch.zeros((), device=device)
@@ -105,7 +108,7 @@ def train_one_epoch(model, loader, optimizer, input_noise_std: float, device) ->
         logits = model(x)
         loss = F.cross_entropy(logits, y)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        (loss if regularizer is None else loss + regularizer(model)).backward()
         optimizer.step()
         total_loss += loss.detach() * len(y)
         correct += (logits.detach().argmax(dim=-1) == y).sum()

@@ -1,5 +1,5 @@
 """Analyses built on a decomposition: convergence, low rank, adversarial masks, image metrics, universality,
-group operations.
+group operations, modularity.
 
 Each module reads `DecompositionArtifacts` and models; none trains, loads data or plots.
 """
@@ -26,6 +26,15 @@ from .groups import (
     restricted_and_excluded_loss,
 )
 from .image_metrics import hoyer_sparsity, pixel_energy_fraction, rarely_inked_pixels, uninked_pixels
+from .modularity import (
+    ablate_clusters,
+    ablation_table,
+    block_diagonal_share,
+    classwise_accuracy,
+    cluster_shares,
+    distinct_top_classes,
+    spectral_clusters,
+)
 from .truncation import (
     hosvd,
     hosvd_accuracy,
@@ -53,16 +62,22 @@ __all__ = [
     "AdversarialMasks",
     "CONVERGENCE_METRICS",
     "KEY_SIMILARITY",
+    "ablate_clusters",
+    "ablation_table",
     "activation_clipping_accuracy",
     "adversarial_masks",
     "block_activations",
+    "block_diagonal_share",
     "character_cube",
     "check_rebuilt",
+    "classwise_accuracy",
+    "cluster_shares",
     "comparison_matrix",
     "convergence_metrics",
     "covariance_spectrum",
     "cross_block",
     "cross_block_spectrum",
+    "distinct_top_classes",
     "explained_variance",
     "function_similarity",
     "generate_network",
@@ -91,6 +106,7 @@ __all__ = [
     "rank_at",
     "rarely_inked_pixels",
     "restricted_and_excluded_loss",
+    "spectral_clusters",
     "truncated_accuracy",
     "truncated_logits_by_k",
     "uninked_pixels",

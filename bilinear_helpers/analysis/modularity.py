@@ -1,0 +1,113 @@
+"""Modularity of a trained network: clusters of hidden units, what each cluster does, and how
+legible single units are.
+
+- `spectral_clusters`: bipartite spectral co-clustering of a weight (scikit-learn's
+  `SpectralCoclustering`: degree-normalised |W|, its top singular vectors, k-means), for a
+  network trained without the clusterability term, whose clusters are not known in advance.
+- `ablate_clusters`: a copy of the model with only some clusters of hidden units switched on
+  (every weight into or out of the others set to zero); `classwise_accuracy` scores it.
+- `distinct_top_classes`: for each hidden unit, how many classes its top-k activating test
+  images come from (1: the unit is about one class).
+- Bilinear models: `cluster_shares` of each eigenvector of `Q_c` (block-diagonal `Q_c` gives
+  every eigenvector to one cluster).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pandas as pd
+import torch
+from jaxtyping import Float, Int64
+from sklearn.cluster import SpectralCoclustering
+from torch import Tensor, nn
+
+from ..clusterability import block_clusters
+from ..models import Bilinear
+
+
+def spectral_clusters(weight: Float[Tensor, "out inp"], n_clusters: int, seed: int = 0
+                      ) -> tuple[Int64[Tensor, " out"], Int64[Tensor, " inp"]]:
+    """(output clusters, input clusters) of `weight` by bipartite spectral co-clustering of |W|.
+
+    Output cluster j and input cluster j belong together, so `clusterability(weight, *result)`
+    scores the best block structure the weight has, in any order of its units.
+    """
+    if weight.ndim != 2 or min(weight.shape) < n_clusters:
+        raise ValueError(f"cannot split a weight of shape {tuple(weight.shape)} into {n_clusters} clusters")
+    magnitude = weight.detach().abs().double().cpu().numpy() + 1e-12  # co-clustering needs no empty row or column
+    model = SpectralCoclustering(n_clusters=n_clusters, random_state=seed).fit(magnitude)
+    return torch.as_tensor(model.row_labels_, dtype=torch.int64), torch.as_tensor(model.column_labels_,
+                                                                                  dtype=torch.int64)
+
+
+@torch.no_grad()
+def ablate_clusters(model: nn.Module, active: list[int], n_clusters: int) -> nn.Module:
+    """A copy of `model` with only the hidden units of the `active` clusters (contiguous, as
+    trained) switched on: every block weight (and bias) into or out of another cluster's
+    units is zeroed, and the readout's columns for them."""
+    if any(not 0 <= j < n_clusters for j in active):
+        raise ValueError(f"active clusters must be in 0..{n_clusters - 1}, got {list(active)}")
+    ablated = copy.deepcopy(model)
+    hidden_on = torch.isin(block_clusters(model.d_hidden, n_clusters), torch.as_tensor(list(active), dtype=torch.int64))
+    for block in ablated.blocks:
+        linear = block.linear if isinstance(block, Bilinear) else block[0]
+        rows_on = hidden_on.repeat(linear.weight.shape[0] // model.d_hidden)  # L and R stacked: twice
+        linear.weight.mul_((rows_on[:, None] & hidden_on[None, :]).to(linear.weight))
+        if linear.bias is not None:
+            linear.bias.mul_(rows_on.to(linear.bias))
+    ablated.head.weight.mul_(hidden_on[None, :].to(ablated.head.weight))
+    return ablated.eval()
+
+
+@torch.no_grad()
+def classwise_accuracy(model: nn.Module, images: Tensor, labels: Int64[Tensor, " n"], n_classes: int
+                       ) -> Float[Tensor, " cls"]:
+    """Accuracy on each class's images."""
+    model.eval()
+    predictions = model(images.to(next(model.parameters()).device)).argmax(dim=-1).cpu()
+    correct = (predictions == labels).double()
+    counts = torch.bincount(labels, minlength=n_classes).clamp_min(1)
+    return torch.bincount(labels, weights=correct, minlength=n_classes) / counts
+
+
+def ablation_table(model: nn.Module, images: Tensor, labels: Int64[Tensor, " n"], n_clusters: int,
+                   class_names: list[str]) -> pd.DataFrame:
+    """Overall and class-wise accuracy: the whole model, each cluster off, only each cluster on."""
+    conditions = {"all clusters": list(range(n_clusters))}
+    conditions |= {f"cluster {j} off": [i for i in range(n_clusters) if i != j] for j in range(n_clusters)}
+    conditions |= {f"only cluster {j}": [j] for j in range(n_clusters)}
+    rows = {}
+    for name, active in conditions.items():
+        per_class = classwise_accuracy(ablate_clusters(model, active, n_clusters), images, labels, len(class_names))
+        overall = float((per_class * torch.bincount(labels, minlength=len(class_names))).sum() / len(labels))
+        rows[name] = {"overall": overall, **dict(zip(class_names, per_class.tolist(), strict=True))}
+    return pd.DataFrame(rows).T
+
+
+def distinct_top_classes(activations: Float[Tensor, "n unit"], labels: Int64[Tensor, " n"], k: int = 50
+                         ) -> Int64[Tensor, " unit"]:
+    """For each unit, the number of distinct classes among the `k` inputs that activate it most."""
+    if not 1 <= k <= activations.shape[0]:
+        raise ValueError(f"k must be between 1 and the {activations.shape[0]} inputs, got {k}")
+    top = activations.topk(k, dim=0).indices  # [k, unit]
+    return torch.tensor([len(torch.unique(labels[top[:, u]])) for u in range(activations.shape[1])])
+
+
+def cluster_shares(eigenvectors: Float[Tensor, "cls hid comp"], n_clusters: int) -> Float[Tensor, "cls comp k"]:
+    """Share of each eigenvector's squared norm in each contiguous cluster of hidden units."""
+    clusters = block_clusters(eigenvectors.shape[1], n_clusters)
+    one_hot = torch.nn.functional.one_hot(clusters, n_clusters).to(eigenvectors.dtype)  # [hid, k]
+    return torch.einsum("chp,hk->cpk", eigenvectors.pow(2), one_hot)
+
+
+def block_diagonal_share(matrices: Float[Tensor, "cls hid hid"], n_clusters: int) -> Float[Tensor, " cls"]:
+    """Share of each `Q_c`'s squared entries inside the diagonal blocks of the contiguous clusters."""
+    clusters = block_clusters(matrices.shape[-1], n_clusters)
+    same = (clusters[:, None] == clusters[None, :]).to(matrices.dtype)
+    squared = matrices.pow(2)
+    return (squared * same).sum(dim=(-2, -1)) / squared.sum(dim=(-2, -1))
+
+
+__all__ = ["ablate_clusters", "ablation_table", "block_diagonal_share", "classwise_accuracy", "cluster_shares",
+           "distinct_top_classes", "spectral_clusters"]

@@ -1,0 +1,73 @@
+"""Clusterability: how much of a layer's weight stays inside clusters of its units, and the
+training term that rewards it (after Golechha, Cope & Schoots 2024, "Training Neural
+Networks for Modularity aids Interpretability").
+
+With output units and input units each assigned to one of k clusters,
+`C(W) = sum_{cluster(o) = cluster(i)} W[o, i]^2 / sum W^2`: about 1/k for a layer with no
+cluster structure, 1 for a block-diagonal one. Training with `loss = CE - lambda C` (the
+`cluster_strength` of a TrainConfig) pushes the weights towards k independent modules.
+"""
+
+from __future__ import annotations
+
+import torch
+from jaxtyping import Float, Int64
+from torch import Tensor, nn
+
+from .models import BilinearImageClassifier
+
+
+def block_clusters(n_units: int, n_clusters: int) -> Int64[Tensor, " unit"]:
+    """Contiguous clusters: unit u is in cluster `u * k // n` (sizes differ by at most one)."""
+    if isinstance(n_clusters, bool) or not isinstance(n_clusters, int) or not 1 <= n_clusters <= n_units:
+        raise ValueError(f"n_clusters must be an integer from 1 to the {n_units} units, got {n_clusters!r}")
+    return torch.arange(n_units) * n_clusters // n_units
+
+
+def clusterability(weight: Float[Tensor, "out inp"], out_clusters: Int64[Tensor, " out"],
+                   in_clusters: Int64[Tensor, " inp"]) -> Float[Tensor, ""]:
+    """The share of `W^2` on (output, input) pairs in the same cluster, a 0-d tensor that
+    carries gradients (`float()` it to print)."""
+    if weight.ndim != 2 or out_clusters.shape != weight.shape[:1] or in_clusters.shape != weight.shape[1:]:
+        raise ValueError(f"weight {tuple(weight.shape)} needs one cluster per output and per input, got "
+                         f"{tuple(out_clusters.shape)} and {tuple(in_clusters.shape)}")
+    same = out_clusters.to(weight.device)[:, None] == in_clusters.to(weight.device)[None, :]
+    squared = weight.pow(2)
+    return (squared * same).sum() / squared.sum().clamp_min(torch.finfo(weight.dtype).tiny)
+
+
+def clustered_weights(model: nn.Module, n_clusters: int) -> list[tuple[Tensor, Tensor, Tensor]]:
+    """(live weight, output clusters, input clusters) for every weight the term acts on.
+
+    Hidden units are split into contiguous clusters. ReLU models: every block's Linear weight
+    (hidden to hidden). Bilinear models: every block's left and right weights (stacked, so
+    output o of L and of R share a cluster), and the readout, whose classes are split into
+    contiguous clusters too, so that each class reads mostly one cluster.
+    """
+    hidden = block_clusters(model.d_hidden, n_clusters)
+    if isinstance(model, BilinearImageClassifier):
+        blocks = [(block.linear.weight, torch.cat([hidden, hidden]), hidden) for block in model.blocks]
+        readout = (model.head.weight, block_clusters(model.d_output, n_clusters), hidden)
+        return [*blocks, readout]
+    return [(block[0].weight, hidden, hidden) for block in model.blocks]
+
+
+def clusterability_penalty(strength: float, n_clusters: int):
+    """The training term `model -> -strength * mean C` over `clustered_weights(model, n_clusters)`,
+    to add to the cross-entropy (`train_one_epoch(..., regularizer=...)`)."""
+
+    def penalty(model: nn.Module) -> Float[Tensor, ""]:
+        scores = [clusterability(w, out_c, in_c) for w, out_c, in_c in clustered_weights(model, n_clusters)]
+        return -strength * torch.stack(scores).mean()
+
+    return penalty
+
+
+def model_clusterability(model: nn.Module, n_clusters: int) -> dict[str, float]:
+    """C of each weight the term acts on, by name ("block 0", "readout"), as floats."""
+    names = [f"block {i}" for i in range(model.n_layer)]
+    if isinstance(model, BilinearImageClassifier):
+        names.append("readout")
+    with torch.no_grad():
+        return {name: float(clusterability(w, o, i))
+                for name, (w, o, i) in zip(names, clustered_weights(model, n_clusters), strict=True)}

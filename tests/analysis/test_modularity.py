@@ -1,0 +1,77 @@
+"""Spectral clustering, cluster ablation, max-activating classes, eigenvector cluster shares."""
+
+import pytest
+import torch
+
+import bilinear_helpers as bh
+from bilinear_helpers.analysis import (
+    ablate_clusters,
+    ablation_table,
+    block_diagonal_share,
+    classwise_accuracy,
+    cluster_shares,
+    distinct_top_classes,
+    spectral_clusters,
+)
+from bilinear_helpers.clusterability import block_clusters, clusterability
+
+
+def test_spectral_clustering_recovers_a_planted_block_structure():
+    generator = torch.Generator().manual_seed(0)
+    planted = torch.block_diag(*[torch.rand(5, 5, generator=generator) + 0.5 for _ in range(4)])
+    weight = planted + 0.05 * torch.rand(20, 20, generator=generator)
+    order_rows, order_cols = torch.randperm(20, generator=generator), torch.randperm(20, generator=generator)
+    shuffled = weight[order_rows][:, order_cols]
+    rows, cols = spectral_clusters(shuffled, 4, seed=0)
+    truth = block_clusters(20, 4)
+    for found, true in ((rows, truth[order_rows]), (cols, truth[order_cols])):  # same partition, any labels
+        assert len({(int(f), int(t)) for f, t in zip(found, true, strict=True)}) == 4
+    assert clusterability(shuffled, rows, cols) > 0.95 > 0.5 > clusterability(shuffled, truth, truth)
+
+
+@pytest.fixture(scope="module")
+def data():
+    generator = torch.Generator().manual_seed(1)
+    images = torch.rand(200, 16, generator=generator)
+    labels = torch.arange(200) % 4
+    return images, labels
+
+
+@pytest.mark.parametrize("kind", ["relu_mlp", "bilinear"])
+def test_ablating_every_cluster_gives_chance_and_none_changes_nothing(kind, data):
+    images, labels = data
+    model = bh.build_image_classifier({"kind": kind, "d_input": 16, "d_hidden": 8, "d_output": 4}, seed=0)
+    everything = ablate_clusters(model, [0, 1], 2)
+    assert torch.allclose(everything(images), model(images))
+    nothing = ablate_clusters(model, [], 2)
+    assert torch.count_nonzero(nothing(images)) == 0  # every logit 0: argmax picks class 0, chance accuracy
+    assert classwise_accuracy(nothing, images, labels, 4).tolist() == [1.0, 0.0, 0.0, 0.0]
+    assert model.blocks is not nothing.blocks and torch.count_nonzero(model.head.weight) > 0
+
+
+def test_ablation_table_rows_and_overall(data):
+    images, labels = data
+    model = bh.build_image_classifier({"kind": "relu_mlp", "d_input": 16, "d_hidden": 8, "d_output": 4}, seed=0)
+    table = ablation_table(model, images, labels, 2, ["a", "b", "c", "d"])
+    assert list(table.index) == ["all clusters", "cluster 0 off", "cluster 1 off", "only cluster 0", "only cluster 1"]
+    assert list(table.columns) == ["overall", "a", "b", "c", "d"]
+    assert table.loc["all clusters", "overall"] == pytest.approx(table.loc["all clusters", ["a", "b", "c", "d"]].mean())
+    with pytest.raises(ValueError, match="active clusters"):
+        ablate_clusters(model, [2], 2)
+
+
+def test_distinct_top_classes():
+    labels = torch.tensor([0, 0, 1, 1, 2, 2])
+    activations = torch.tensor([[9.0, 1], [8, 2], [1, 9], [2, 8], [3, 7], [0, 6]])
+    assert distinct_top_classes(activations, labels, k=2).tolist() == [1, 1]
+    assert distinct_top_classes(activations, labels, k=4).tolist() == [3, 2]
+    with pytest.raises(ValueError, match="k must be"):
+        distinct_top_classes(activations, labels, k=7)
+
+
+def test_block_diagonal_matrices_give_every_eigenvector_to_one_cluster():
+    blocks = [torch.randn(3, 3, dtype=torch.float64) for _ in range(2)]
+    q = torch.block_diag(*[b + b.T for b in blocks])[None]
+    assert block_diagonal_share(q, 2).item() == pytest.approx(1.0)
+    shares = cluster_shares(torch.linalg.eigh(q).eigenvectors, 2)
+    assert torch.allclose(shares.max(dim=-1).values, torch.ones(1, 6, dtype=torch.float64))
