@@ -23,6 +23,12 @@ from .images import (
     to_numpy,
 )
 from .low_rank import plot_attack_curves, plot_hosvd, plot_metric_grid, plot_truncation_curves
+from .modularity import (
+    plot_ablated_spectra,
+    plot_classwise_ablation,
+    plot_cluster_matrices,
+    plot_distinct_classes,
+)
 from .prediction import plot_prediction
 from .robustness import plot_clean_vs_noisy
 from .save import PNG_DPI, figure_name, maybe_save, save_figure
@@ -39,10 +45,14 @@ __all__ = [
     "figure_name",
     "image_shape_of",
     "maybe_save",
+    "plot_ablated_spectra",
     "plot_attack_curves",
     "plot_block_spectra",
     "plot_block_vs_character",
+    "plot_classwise_ablation",
     "plot_clean_vs_noisy",
+    "plot_cluster_matrices",
+    "plot_distinct_classes",
     "plot_eigenvector_grid",
     "plot_eigenvector_table",
     "plot_eigenvectors_side_by_side",

@@ -1,0 +1,88 @@
+"""Figures for notebook 08: weights with their clusters, class-wise ablation bars, unit
+legibility, and interaction matrices split into clusters."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from .images import EIGEN_CMAP, to_numpy
+from .save import maybe_save
+
+
+def _cluster_lines(ax, n_rows: int, n_cols: int, n_clusters: int) -> None:
+    """Dotted lines at the borders of contiguous clusters along both axes."""
+    for j in range(1, n_clusters):
+        ax.axhline(j * n_rows / n_clusters - 0.5, color="k", lw=0.6, ls=":")
+        ax.axvline(j * n_cols / n_clusters - 0.5, color="k", lw=0.6, ls=":")
+
+
+def plot_cluster_matrices(matrices: dict[str, object], n_clusters: int | None = None, signed: bool = False,
+                          title: str = "", save_as: str | None = None):
+    """Matrices side by side (|W| in greys, or signed on the diverging map), dotted lines at the
+    borders of `n_clusters` contiguous clusters; each panel on its own scale."""
+    fig, axes = plt.subplots(1, len(matrices), figsize=(3.3 * len(matrices), 3.4), layout="constrained",
+                             squeeze=False)
+    for ax, (label, matrix) in zip(axes[0], matrices.items(), strict=True):
+        values = to_numpy(matrix)
+        if signed:
+            bound = np.abs(values).max() or 1.0
+            ax.imshow(values, cmap=EIGEN_CMAP, vmin=-bound, vmax=bound, interpolation="nearest")
+        else:
+            ax.imshow(np.abs(values), cmap="Greys", vmin=0, interpolation="nearest")
+        if n_clusters:
+            _cluster_lines(ax, *values.shape, n_clusters)
+        ax.set(title=label, xticks=[], yticks=[])
+    if title:
+        fig.suptitle(title)
+    return maybe_save(fig, save_as)
+
+
+def plot_classwise_ablation(table: pd.DataFrame, rows: list[str], title: str = "", save_as: str | None = None):
+    """One bar chart per condition in `rows` (e.g. "cluster 0 off"): accuracy per class, with the
+    whole model's as a grey outline and the overall accuracy in the title."""
+    classes = [c for c in table.columns if c != "overall"]
+    fig, axes = plt.subplots(len(rows), 1, figsize=(6.5, 1.35 * len(rows) + 0.4), sharex=True, layout="constrained",
+                             squeeze=False)
+    x = np.arange(len(classes))
+    for k, (ax, row) in enumerate(zip(axes[:, 0], rows, strict=True)):
+        ax.bar(x, table.loc["all clusters", classes], color="none", edgecolor="0.6", width=0.8)
+        ax.bar(x, table.loc[row, classes], color=f"C{k % 10}", width=0.55)
+        ax.set_ylim(0, 1.05)
+        ax.set_ylabel("acc", fontsize=8)
+        ax.set_title(f"{row}: overall {table.loc[row, 'overall']:.2f}", fontsize=9, loc="left")
+        ax.grid(alpha=0.3, axis="y")
+    axes[-1, 0].set_xticks(x, classes)
+    if title:
+        fig.suptitle(title)
+    return maybe_save(fig, save_as)
+
+
+def plot_distinct_classes(counts: dict[str, object], k: int, n_classes: int = 10, save_as: str | None = None):
+    """Histogram per model: how many hidden units have their top-k inputs from 1, 2, ... classes."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.0), layout="constrained")
+    bins = np.arange(1, n_classes + 2) - 0.5
+    width = 0.8 / len(counts)
+    for j, (label, values) in enumerate(counts.items()):
+        hist, _ = np.histogram(to_numpy(values), bins=bins)
+        ax.bar(np.arange(1, n_classes + 1) + (j - (len(counts) - 1) / 2) * width, hist, width,
+               label=f"{label} (mean {to_numpy(values).mean():.2f})")
+    ax.set(xlabel=f"distinct classes among a unit's top {k} test images", ylabel="hidden units",
+           xticks=np.arange(1, n_classes + 1))
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    return maybe_save(fig, save_as)
+
+
+def plot_ablated_spectra(spectra: dict[str, object], title: str = "", save_as: str | None = None):
+    """Eigenvalues of one class's interaction matrix (descending), one line per condition."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.0), layout="constrained")
+    for label, values in spectra.items():
+        values = np.sort(to_numpy(values))[::-1]
+        ax.plot(np.arange(1, len(values) + 1), values, marker=".", ms=3, lw=0.8, label=label)
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set(xlabel="eigenvalue rank (descending)", ylabel="λ", title=title)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return maybe_save(fig, save_as)
