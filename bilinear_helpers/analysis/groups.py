@@ -146,6 +146,16 @@ def irrep_fractions(vectors: Float[Tensor, "elem k"], group: Group) -> Float[Ten
     return torch.stack(shares, dim=1)
 
 
+def key_irrep_share(singular: Float[Tensor, "cls k"], left: Float[Tensor, "cls a k"], group: Group,
+                    irreps: list[str], rank: int) -> Float[Tensor, " cls"]:
+    """For each output, the share of its block's top-`rank` singular vectors (left side, functions
+    of a) inside the `irreps`' matrix elements, weighted by the squared singular values."""
+    columns = [list(group.irreps).index(name) for name in irreps]
+    weights = singular[:, :rank].pow(2)
+    inside = torch.stack([irrep_fractions(vectors[:, :rank], group)[:, columns].sum(dim=1) for vectors in left])
+    return (inside * weights).sum(dim=1) / weights.sum(dim=1).clamp_min(1e-300)
+
+
 def cross_block_spectrum(block: Float[Tensor, "cls a b"]) -> tuple[Float[Tensor, "cls k"], Float[Tensor, "cls a k"],
                                                                     Float[Tensor, "cls b k"]]:
     """Singular values (descending) and vectors of each output's a-by-b block: `M_c = U diag(s) V^T`.
@@ -221,6 +231,6 @@ def check_rebuilt(logits: Float[Tensor, "a b c"], interaction: Float[Tensor, "cl
 
 
 __all__ = ["KEY_SIMILARITY", "character_cube", "check_rebuilt", "cross_block", "cross_block_spectrum",
-           "explained_variance", "irrep_basis", "irrep_block_content", "irrep_fractions", "key_irreps",
-           "logit_similarity", "logits_from_interactions", "model_from_irrep", "pair_interaction_matrices",
-           "pair_logits", "rank_at", "restricted_and_excluded_loss"]
+           "explained_variance", "irrep_basis", "irrep_block_content", "irrep_fractions", "key_irrep_share",
+           "key_irreps", "logit_similarity", "logits_from_interactions", "model_from_irrep",
+           "pair_interaction_matrices", "pair_logits", "rank_at", "restricted_and_excluded_loss"]

@@ -12,6 +12,7 @@ from bilinear_helpers.analysis import (
     explained_variance,
     irrep_basis,
     irrep_fractions,
+    key_irrep_share,
     key_irreps,
     logit_similarity,
     model_from_irrep,
@@ -69,6 +70,10 @@ def test_block_rank_counts_the_irreps_matrix_elements(hand_built):
     span = group.span_dimension(irrep)
     inside = irrep_fractions(left[0][:, :span], group)[:, list(group.irreps).index(irrep)]
     assert torch.allclose(inside, torch.ones(span, dtype=inside.dtype), atol=1e-8)
+    shares = key_irrep_share(singular, left, group, [irrep], span)
+    assert torch.allclose(shares, torch.ones_like(shares), atol=1e-8)
+    other = next(n for n in group.irreps if n != irrep)
+    assert key_irrep_share(singular, left, group, [other], span).max() < 1e-8
 
 
 def test_irrep_fractions_split_any_function_among_irreps():
