@@ -1,7 +1,7 @@
 """`DecompositionArtifacts`: the eigendecomposition of one interaction matrix per output.
 
 What a decomposition gives, and what it answers about the decomposed block's input `h`
-(`model.block_input(x, layer)`): each component's projection `v_i . h`, its contribution
+(`model.block_input(x, block)`): each component's projection `v_i . h`, its contribution
 `lambda_i (v_i . h)^2`, and the outputs rebuilt as their sum. Saved and loaded safely.
 """
 
@@ -21,9 +21,25 @@ from .paths import atomic_write, atomic_write_text
 
 SIGN_RULE = "each eigenvector v is oriented so that v . f(1) > 0, f(1) being the input of the decomposed block for an all-white image"  # noqa: E501
 DECOMPOSITION_FILE = "decomposition.pt"
-SUMMARY_FILE = "summary.json"
-SAVED_FIELDS = ("bilinear_tensor", "symmetrized_tensor", "eigenvalues", "eigenvectors_hidden", "eigenvectors_input",
-                "bias", "layer", "output_names")
+SUMMARY_FILE = "decomposition.json"
+SAVED_FIELDS = ("raw_interactions", "interactions", "eigenvalues", "eigenvectors", "pixel_eigenvectors", "bias",
+                "block", "output_names")
+
+
+def orient_eigenvectors(
+    eigenvectors: Float[Tensor, "cls comp in1"], reference: Float[Tensor, " in1"]
+) -> Float[Tensor, "cls comp in1"]:
+    """Flip each eigenvector so that `v . reference > 0` (SIGN_RULE); `lambda (v . h)^2` is unchanged.
+
+    Ties (a projection within 1e-9 of zero, relative) fall back to making the entry of
+    largest magnitude positive.
+    """
+    reference = reference.to(eigenvectors.dtype)
+    proj = einsum(eigenvectors, reference, "cls comp in1, in1 -> cls comp")
+    scale = reference.norm() * eigenvectors.norm(dim=-1)
+    largest = eigenvectors.gather(-1, eigenvectors.abs().argmax(dim=-1, keepdim=True)).squeeze(-1)
+    sign = torch.where(proj.abs() > 1e-9 * scale, proj.sign(), largest.sign())
+    return eigenvectors * torch.where(sign == 0, 1.0, sign).unsqueeze(-1)
 
 
 def augment(h: Float[Tensor, "batch d"], bias: bool) -> Float[Tensor, "batch d_aug"]:
@@ -35,22 +51,24 @@ def augment(h: Float[Tensor, "batch d"], bias: bool) -> Float[Tensor, "batch d_a
 class DecompositionArtifacts:
     """The eigendecomposition of one interaction matrix per output (class or direction).
 
-    Shapes: C outputs, d = the decomposed block's input width (+1 with a bias).
-    - `bilinear_tensor`, `symmetrized_tensor`: `[C, d, d]`
+    Shapes: C outputs, d = the decomposed block's input width (+1 with a bias). Component k
+    is row k of both eigenvector fields and pairs with eigenvalue k.
+    - `raw_interactions` B, `interactions` Q = (B + B^T) / 2: `[C, d, d]`
     - `eigenvalues`: `[C, d]`, ascending
-    - `eigenvectors_hidden`: `[C, d, d]`, column k pairs with eigenvalue k, oriented by SIGN_RULE
-    - `eigenvectors_input`: `[C, d, d_input]` pixel-space `E^T v` (row k is component k; the
-      constant entry of a biased model left out), or None when the block's input is not a
-      linear function of the pixels (any block but the first)
+    - `eigenvectors`: `[C, d, d]`, `eigenvectors[c, k]` is v_k of output c, oriented by SIGN_RULE
+    - `pixel_eigenvectors`: `[C, d, d_input]`, `E^T v_k` (the constant entry of a biased model
+      left out), or None when the block's input is not a linear function of the pixels
+      (any block but the first)
+    - `block`: which block was decomposed (0-based)
     """
 
-    bilinear_tensor: Float[Tensor, "cls in1 in2"]
-    symmetrized_tensor: Float[Tensor, "cls in1 in2"]
+    raw_interactions: Float[Tensor, "cls in1 in2"]
+    interactions: Float[Tensor, "cls in1 in2"]
     eigenvalues: Float[Tensor, "cls comp"]
-    eigenvectors_hidden: Float[Tensor, "cls in1 comp"]
-    eigenvectors_input: Float[Tensor, "cls comp inp"] | None
+    eigenvectors: Float[Tensor, "cls comp in1"]
+    pixel_eigenvectors: Float[Tensor, "cls comp inp"] | None
     bias: bool = False
-    layer: int = 0
+    block: int = 0
     output_names: list[str] = field(default_factory=list)
 
     @property
@@ -70,8 +88,8 @@ class DecompositionArtifacts:
         h = augment(h.detach().to(device="cpu", dtype=self.eigenvalues.dtype), self.bias)
         if h.ndim != 2 or h.shape[1] != self.width:
             raise ValueError(f"expected the decomposed block's input [batch, {self.width - self.bias}], got shape "
-                             f"{tuple(h.shape)}: pass model.block_input(x, layer={self.layer})")
-        return einsum(h, self.eigenvectors_hidden, "batch in1, cls in1 comp -> batch cls comp")
+                             f"{tuple(h.shape)}: pass model.block_input(x, block={self.block})")
+        return einsum(h, self.eigenvectors, "batch in1, cls comp in1 -> batch cls comp")
 
     def contributions(self, h: Float[Tensor, "batch in1"]) -> Float[Tensor, "batch cls comp"]:
         """`lambda_i (v_i . h)^2`: each component's share of each output; they sum to `logits(h)`."""
@@ -104,7 +122,7 @@ class DecompositionArtifacts:
         """Per output: leading positive and negative eigenvalues and the effective rank."""
         ranks = self.effective_rank()
         return {
-            "layer": self.layer,
+            "block": self.block,
             "width": self.width,
             "bias_augmented": self.bias,
             "dtype": str(self.eigenvalues.dtype).replace("torch.", ""),
@@ -122,8 +140,12 @@ class DecompositionArtifacts:
         }
 
     def save(self, directory: str | os.PathLike) -> Path:
-        """Write `decomposition.pt` (tensors) and `summary.json` into `directory`, each atomically."""
+        """Write `decomposition.pt` (tensors) and `decomposition.json` (the summary) into `directory`, each
+        atomically. A folder that holds a training run is refused: a decomposition never writes over a run."""
         directory = Path(directory)
+        if (directory / "best.pt").exists() or (directory / "metrics.csv").exists():
+            raise ValueError(f"{directory} holds a training run; save the decomposition in a folder of its own "
+                             "(for example data/analysis/<run name>/)")
         payload = {name: getattr(self, name) for name in SAVED_FIELDS}
         atomic_write(directory / DECOMPOSITION_FILE, lambda f: torch.save(payload, f))
         atomic_write_text(directory / SUMMARY_FILE, json.dumps(self.summary(), indent=2) + "\n")

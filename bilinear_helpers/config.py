@@ -1,24 +1,27 @@
-"""Typed configs: the one place every knob is checked, the presets, and run names.
+"""Typed configs: the one place every knob is checked, the datasets they name, and run names.
 
-An `ExperimentConfig` has four sections (`dataset`, `model`, `train`, and the top-level
-`experiment_name` / `seed`). Every field is checked for type and range when the config
+An `ExperimentConfig` has three sections (`dataset`, `model`, `train`) and the top-level
+`experiment_name` / `seed`. Every field is checked for type and range when the config
 is built, before any work begins; errors name the key, the value and the fix. Only plain
 Python values are kept (NumPy and torch scalars are converted), so a config always fits
 in a checkpoint and a JSON file.
+
+A dataset is an image dataset of `DATASETS` or a group's multiplication table named like
+"C59", "D10", "S4" or "A5" (`GROUP_FAMILIES`): every pair (a, b) of elements, two-hot,
+labelled ab. This module is the root of the package: it imports nothing above `checks`
+and `runtime`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import json
 import math
-import numbers
 from dataclasses import dataclass, field
-from typing import Any
 
-from .data import DATASETS
+from .catalog import DATASETS, dataset_sizes, parse_group_name
+from .checks import ConfigError, check_boolean, check_choice, check_integer, check_keys, check_number, plain
 from .runtime import DEVICE_CHOICES
 
 SCHEDULES = ("cosine", "warmup_step", "constant")
@@ -28,68 +31,33 @@ SEED_LIMIT = 2**32
 DEFAULT_STEPS = 3000
 
 
-class ConfigError(ValueError):
-    """A config value that cannot be used: the message names the key, the value and the fix."""
-
-
-def _plain(value: Any) -> Any:
-    """NumPy and torch scalars as the Python scalar they hold; anything else unchanged."""
-    is_scalar = getattr(value, "ndim", None) == 0 and hasattr(value, "item")  # np.float64(1.0), torch.tensor(1.0)
-    return value.item() if is_scalar else value
-
-
-def _integer(key: str, value: Any, low: int, high: int | None = None) -> int:
-    value = _plain(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{key} must be a whole number, got {value!r} ({type(value).__name__}); "
-                          f"write e.g. {key}={low}")
-    if value < low or (high is not None and value >= high):
-        bounds = f">= {low}" if high is None else f"in [{low}, {high})"
-        raise ConfigError(f"{key} must be {bounds}, got {value!r}")
-    return int(value)
-
-
-def _number(key: str, value: Any, low: float = 0.0, below: float | None = None) -> float:
-    value = _plain(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ConfigError(f"{key} must be a finite number, got {value!r} ({type(value).__name__})")
-    if value < low or (below is not None and value >= below):
-        bounds = f">= {low}" if below is None else f"in [{low}, {below})"
-        raise ConfigError(f"{key} must be {bounds}, got {value!r}")
-    return float(value)
-
-
-def _boolean(key: str, value: Any) -> bool:
-    value = _plain(value)
-    if not isinstance(value, bool):
-        raise ConfigError(f"{key} must be True or False, got {value!r} ({type(value).__name__})")
-    return value
-
-
-def _choice(key: str, value: Any, choices) -> Any:
-    if value not in choices:
-        close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ConfigError(f"unknown {key} {value!r}{hint}: choose one of {list(choices)}")
-    return value
-
-
 @dataclass(frozen=True)
 class DatasetConfig:
-    """`name`: a key of `data.DATASETS`; `root`: the data folder (None: the repository's `data/`)."""
+    """`name`: a key of `DATASETS` or a group ("C59", "S4"); `root`: the data folder (None: the
+    repository's `data/`); `train_fraction`: for a group, the seeded share of its |G|^2 pairs
+    used for training (the rest is the test set)."""
 
     name: str = "mnist"
     root: str | None = None
+    train_fraction: float = 0.3
 
     def __post_init__(self):
-        _choice("dataset", self.name, sorted(DATASETS))
+        if not isinstance(self.name, str) or (self.name not in DATASETS and parse_group_name(self.name) is None):
+            check_choice("dataset", self.name, [*sorted(DATASETS), "C<n>", "D<n>", "S<n>", "A<n>"])
         if self.root is not None and not isinstance(self.root, str):
             object.__setattr__(self, "root", str(self.root))
+        fraction = check_number("dataset.train_fraction", self.train_fraction, 0.0, 1.0)
+        if fraction <= 0:
+            raise ConfigError(f"dataset.train_fraction must be above 0, got {fraction!r}")
+        if self.name in DATASETS and fraction != DatasetConfig.train_fraction:
+            raise ConfigError(f"dataset.train_fraction applies to group tables only; {self.name} has its own "
+                              "train / test split: leave it out (use train.val_fraction for a validation set)")
+        object.__setattr__(self, "train_fraction", fraction)
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """A bilinear classifier (`kind="bilinear"`) or the ReLU baseline (`kind="relu"`)."""
+    """A bilinear classifier (`kind="bilinear"`), the ReLU baseline ("relu") or a plain ReLU MLP ("relu_mlp")."""
 
     kind: str = "bilinear"
     d_input: int = 784
@@ -101,12 +69,12 @@ class ModelConfig:
     gate: str | None = None
 
     def __post_init__(self):
-        _choice("model.kind", self.kind, MODEL_KINDS)
+        check_choice("model.kind", self.kind, MODEL_KINDS)
         for key, low in (("d_input", 1), ("d_hidden", 1), ("d_output", 2), ("n_layer", 1)):
-            object.__setattr__(self, key, _integer(f"model.{key}", getattr(self, key), low))
+            object.__setattr__(self, key, check_integer(f"model.{key}", getattr(self, key), low))
         for key in ("bias", "residual"):
-            object.__setattr__(self, key, _boolean(f"model.{key}", getattr(self, key)))
-        _choice("model.gate", self.gate, GATE_CHOICES)
+            object.__setattr__(self, key, check_boolean(f"model.{key}", getattr(self, key)))
+        check_choice("model.gate", self.gate, GATE_CHOICES)
         if self.kind in ("relu", "relu_mlp") and (self.residual or self.gate is not None):
             raise ConfigError("the ReLU baseline has no residual or gate option: remove them from the model config")
 
@@ -117,7 +85,9 @@ class TrainConfig:
 
     The length is `steps` optimizer steps (run as `ceil(steps / batches per epoch)` epochs,
     so one recipe fits a 4,000-image sample and the full dataset alike) or `epochs` epochs:
-    set at most one of them (neither: DEFAULT_STEPS).
+    set at most one of them (neither: DEFAULT_STEPS). `full_steps` is the recipe's own
+    length, set by its preset: a run of fewer steps is a smoke run (None: every run is full).
+    Validation and test metrics are logged every `eval_every` epochs (and at the first and last).
     """
 
     epochs: int | None = None
@@ -125,11 +95,14 @@ class TrainConfig:
     batch_size: int = 256
     lr: float = 1e-3
     weight_decay: float = 0.5
+    adam_beta2: float = 0.999
     schedule: str = "cosine"
     input_noise_std: float = 0.0
     layer_noise: float = 0.0
     device: str = "auto"
     val_fraction: float = 0.1
+    eval_every: int = 1
+    full_steps: int | None = None
     cluster_strength: float = 0.0  # lambda of the clusterability term (loss = CE - lambda C); 0: no term
     n_clusters: int = 4  # contiguous clusters of hidden units the term rewards (used when cluster_strength > 0)
 
@@ -139,16 +112,17 @@ class TrainConfig:
         if self.epochs is not None and self.steps is not None:
             raise ConfigError(f"set one of train.epochs and train.steps, not both, got epochs={self.epochs!r} and "
                               f"steps={self.steps!r}: an optimizer-step budget (steps=3000) or a number of epochs")
-        for key in ("epochs", "steps", "batch_size"):
+        for key in ("epochs", "steps", "batch_size", "full_steps"):
             if getattr(self, key) is not None:
-                object.__setattr__(self, key, _integer(f"train.{key}", getattr(self, key), 1))
-        for key in ("lr", "weight_decay", "input_noise_std", "layer_noise"):
-            object.__setattr__(self, key, _number(f"train.{key}", getattr(self, key)))
-        object.__setattr__(self, "val_fraction", _number("train.val_fraction", self.val_fraction, 0.0, 1.0))
-        object.__setattr__(self, "cluster_strength", _number("train.cluster_strength", self.cluster_strength))
-        object.__setattr__(self, "n_clusters", _integer("train.n_clusters", self.n_clusters, 2))
-        _choice("train.schedule", self.schedule, SCHEDULES)
-        device = str(_plain(self.device))
+                object.__setattr__(self, key, check_integer(f"train.{key}", getattr(self, key), 1))
+        for key in ("lr", "weight_decay", "input_noise_std", "layer_noise", "cluster_strength"):
+            object.__setattr__(self, key, check_number(f"train.{key}", getattr(self, key)))
+        object.__setattr__(self, "adam_beta2", check_number("train.adam_beta2", self.adam_beta2, 0.0, 1.0))
+        object.__setattr__(self, "val_fraction", check_number("train.val_fraction", self.val_fraction, 0.0, 1.0))
+        object.__setattr__(self, "eval_every", check_integer("train.eval_every", self.eval_every, 1))
+        object.__setattr__(self, "n_clusters", check_integer("train.n_clusters", self.n_clusters, 2))
+        check_choice("train.schedule", self.schedule, SCHEDULES)
+        device = str(plain(self.device))
         if device.split(":")[0] not in DEVICE_CHOICES:
             raise ConfigError(f"unknown train.device {self.device!r}: use one of {list(DEVICE_CHOICES)} (or 'cuda:N')")
         object.__setattr__(self, "device", device)
@@ -159,6 +133,7 @@ class TrainConfig:
 
 
 SECTIONS = {"dataset": DatasetConfig, "model": ModelConfig, "train": TrainConfig}
+NOT_HASHED = {"dataset": ("root",), "train": ("device", "full_steps")}  # where, how fast, and the recipe's length
 
 
 def section(name: str, value: dict | DatasetConfig | ModelConfig | TrainConfig):
@@ -168,9 +143,8 @@ def section(name: str, value: dict | DatasetConfig | ModelConfig | TrainConfig):
         return value
     if not isinstance(value, dict):
         raise ConfigError(f"config section {name!r} must be a dict, got {type(value).__name__}")
-    _check_keys(f"config section {name!r}", value, [f.name for f in dataclasses.fields(cls)])
+    check_keys(f"config section {name!r}", value, [f.name for f in dataclasses.fields(cls)])
     return cls(**value)
-NOT_HASHED = {"dataset": ("root",), "train": ("device",)}
 
 
 @dataclass(frozen=True)
@@ -187,59 +161,73 @@ class ExperimentConfig:
         name = self.experiment_name
         if not isinstance(name, str) or not name or not name.replace("-", "").replace("_", "").isalnum():
             raise ConfigError(f"experiment_name must be letters, digits, '-' and '_', got {name!r}")
-        object.__setattr__(self, "seed", _integer("seed", self.seed, 0, SEED_LIMIT))
-        spec = DATASETS[self.dataset.name]
-        if self.model.d_input != spec.d_input:
-            raise ConfigError(
-                f"model.d_input={self.model.d_input} does not match {self.dataset.name}'s images "
-                f"({'x'.join(map(str, spec.image_shape))} = {spec.d_input} values): set d_input={spec.d_input}"
-            )
-        if self.model.d_output != len(spec.class_names):
-            raise ConfigError(
-                f"model.d_output={self.model.d_output} does not match {self.dataset.name}'s "
-                f"{len(spec.class_names)} classes: set d_output={len(spec.class_names)}"
-            )
+        object.__setattr__(self, "seed", check_integer("seed", self.seed, 0, SEED_LIMIT))
+        d_input, n_classes = dataset_sizes(self.dataset.name)
+        what = "images" if self.dataset.name in DATASETS else "two-hot pairs"
+        if self.model.d_input != d_input:
+            raise ConfigError(f"model.d_input={self.model.d_input} does not match {self.dataset.name}'s {what} "
+                              f"({d_input} values): set d_input={d_input}")
+        if self.model.d_output != n_classes:
+            raise ConfigError(f"model.d_output={self.model.d_output} does not match {self.dataset.name}'s "
+                              f"{n_classes} classes: set d_output={n_classes}")
 
     def to_dict(self) -> dict:
         """Plain nested dicts (what checkpoints and summary.json store)."""
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, config: dict) -> ExperimentConfig:
-        """Build from nested dicts; unknown keys are errors that suggest the closest valid key."""
+    def from_dict(cls, config: dict | ExperimentConfig) -> ExperimentConfig:
+        """Build from nested dicts laid over the defaults; unknown keys are errors that suggest the closest key."""
         if isinstance(config, ExperimentConfig):
             return config
         if not isinstance(config, dict):
             raise ConfigError(f"a config must be a dict or an ExperimentConfig, got {type(config).__name__}")
-        _check_keys("the config", config, [f.name for f in dataclasses.fields(cls)])
+        check_keys("the config", config, [f.name for f in dataclasses.fields(cls)])
         return cls(**{key: section(key, value) if key in SECTIONS else value for key, value in config.items()})
 
     def replace(self, **overrides) -> ExperimentConfig:
-        """A copy with flat overrides: keys of any section, `dataset`, `data_root`, `seed`, `experiment_name`.
+        """A copy with flat overrides: keys of any section, `dataset`, `data_root`, `train_fraction`, `seed`,
+        `experiment_name`.
 
         Giving `epochs` clears `steps` and the other way round: the run's length is set once.
+        A new `dataset` brings its own `d_input` and `d_output` unless they are given too.
         """
-        _check_keys("the overrides", overrides, FLAT_KEYS)
+        check_keys("the overrides", overrides, FLAT_KEYS)
         config = self.to_dict()
         for length, other in (("epochs", "steps"), ("steps", "epochs")):  # a new length replaces the old one
             if length in overrides and other not in overrides:
                 config["train"][other] = None
+        if "dataset" in overrides:
+            sizes = dict(zip(("d_input", "d_output"), dataset_sizes(section("dataset", {"name": overrides["dataset"]})
+                                                                    .name), strict=True))
+            config["model"].update({key: value for key, value in sizes.items() if key not in overrides})
         for key, value in overrides.items():
-            section, name = FLAT_KEYS[key]
-            (config[section] if section else config)[name] = value
+            part, name = FLAT_KEYS[key]
+            (config[part] if part else config)[name] = value
         return ExperimentConfig.from_dict(config)
 
     @property
     def config_hash(self) -> str:
-        """8 hex digits identifying what this config learns (NOT_HASHED: where and how fast, left out)."""
-        learned = self.to_dict()
-        for section, keys in NOT_HASHED.items():
+        """8 hex digits identifying what this config learns.
+
+        One rule: every field equal to its default is left out, and so are the fields of
+        NOT_HASHED (where the data is, which device, the recipe's full length). A new knob
+        therefore leaves every existing run's name alone as long as it stays at its default.
+        Run folders written before this rule carry other names: they are not found, and retrain.
+        """
+        learned, default = self.to_dict(), ExperimentConfig().to_dict()
+        for part, keys in NOT_HASHED.items():
             for key in keys:
-                learned[section].pop(key)
-        if learned["train"]["cluster_strength"] == 0:  # no term: hash as before the term existed
-            for key in ("cluster_strength", "n_clusters"):
-                learned["train"].pop(key)
-        return hashlib.sha256(json.dumps(learned, sort_keys=True).encode()).hexdigest()[:8]
+                learned[part].pop(key)
+        kept = {}
+        for key, value in learned.items():
+            if isinstance(value, dict):
+                changed = {k: v for k, v in value.items() if v != default[key][k]}
+                if changed:
+                    kept[key] = changed
+            elif value != default[key]:
+                kept[key] = value
+        return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()[:8]
 
     @property
     def run_name(self) -> str:
@@ -251,27 +239,7 @@ FLAT_KEYS: dict[str, tuple[str | None, str]] = {
     **{f.name: ("model", f.name) for f in dataclasses.fields(ModelConfig)},
     "dataset": ("dataset", "name"),
     "data_root": ("dataset", "root"),
+    "train_fraction": ("dataset", "train_fraction"),
     "seed": (None, "seed"),
     "experiment_name": (None, "experiment_name"),
 }
-
-
-def _check_keys(where: str, given: dict, valid) -> None:
-    """A ConfigError naming each unknown key of `given` and the closest valid one."""
-    hints = [f"{key!r}" + "".join(f" (did you mean {c!r}?)" for c in difflib.get_close_matches(key, list(valid), n=1))
-             for key in sorted(map(str, set(given) - set(valid)))]
-    if hints:
-        raise ConfigError(f"unknown key(s) in {where}: {', '.join(hints)}; valid keys: {sorted(valid)}")
-
-
-DEFAULT_CONFIG: dict = ExperimentConfig().to_dict()
-
-
-def resolve_config(config: dict | ExperimentConfig) -> ExperimentConfig:
-    """`config` laid over the defaults and checked (the same as `ExperimentConfig.from_dict`)."""
-    return ExperimentConfig.from_dict(config)
-
-
-def run_name(config: dict | ExperimentConfig) -> str:
-    """`<experiment_name>_<config hash>`: a changed recipe gets a new name."""
-    return resolve_config(config).run_name

@@ -1,19 +1,19 @@
 """From weights to eigenvectors: fold the readout, symmetrise, `eigh`, project to pixels.
 
-For a bilinear block with left and right weights `L`, `R` and a readout `U` (the head, or
-any directions in the block's output space), output c is a quadratic form of the block's
-input `h`:
+For a bilinear block with left and right weights `L`, `R` and a readout `U` (the model's,
+or any directions in the block's output space), output c is a quadratic form of the
+block's input `h`:
 
     out_c = sum_o U[c,o] (L[o] . h)(R[o] . h) = h^T B_c h,   B_c = sum_o U[c,o] L[o] (x) R[o]
 
 Only the symmetric part `Q_c = (B_c + B_c^T) / 2` affects it, so `Q_c = V diag(lambda) V^T`
 gives `out_c = sum_i lambda_i (v_i . h)^2` exactly. For block 0, `h = E x` and `E^T v_i`
-is an image. `decompose` is those steps on bare tensors; the two entry points add the
-small steps around it: bias augmentation, orientation, and the pixel projection.
+is an image. `decompose` is those three steps on bare tensors; the entry points
+(`decompose_bilinear_model`, `decompose_direction`) add the small steps around it: bias
+augmentation, orientation by SIGN_RULE, and the pixel projection.
 
 Conventions: eigenvalues ascending (as `torch.linalg.eigh` gives them: index -1 is the most
-positive, 0 the most negative); eigenvector k is column k of `eigenvectors_hidden[c]`,
-oriented by SIGN_RULE.
+positive, 0 the most negative); eigenvector k is row k, `eigenvectors[c, k]`.
 """
 
 from __future__ import annotations
@@ -26,50 +26,33 @@ from einops import einsum
 from jaxtyping import Float
 from torch import Tensor, nn
 
-from .artifacts import SIGN_RULE, DecompositionArtifacts, augment
+from .artifacts import DecompositionArtifacts, augment, orient_eigenvectors
 from .models import BilinearImageClassifier
 
-__all__ = ["SIGN_RULE", "DecompositionArtifacts", "decompose", "decompose_bilinear_model", "decompose_direction"]
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def decompose(
     readout: Float[Tensor, "cls out"], left: Float[Tensor, "out in1"], right: Float[Tensor, "out in2"]
 ) -> tuple[Float[Tensor, "cls in1 in2"], Float[Tensor, "cls in1 in2"], Float[Tensor, "cls comp"],
-           Float[Tensor, "cls in1 comp"]]:
-    """(B, Q, eigenvalues, eigenvectors) of the quadratic forms `readout[c] . ((L h) * (R h))`."""
-    interaction = einsum(readout, left, right, "cls out, out in1, out in2 -> cls in1 in2")  # fold the readout in
-    symmetric = symmetrize_bilinear_tensor(interaction)  # only (B + B^T) / 2 reaches the output
-    eigenvalues, eigenvectors = torch.linalg.eigh(symmetric)  # Q_c = V diag(lambda) V^T, ascending
-    return interaction, symmetric, eigenvalues, eigenvectors
+           Float[Tensor, "cls comp in1"]]:
+    """(B, Q, eigenvalues, eigenvectors as rows) of the quadratic forms `readout[c] . ((L h) * (R h))`."""
+    raw = einsum(readout, left, right, "cls out, out in1, out in2 -> cls in1 in2")  # 1. fold the readout in: B
+    interactions = symmetrize(raw)  # 2. only Q = (B + B^T) / 2 reaches the output
+    eigenvalues, eigenvectors = torch.linalg.eigh(interactions)  # 3. Q_c = V diag(lambda) V^T, ascending
+    return raw, interactions, eigenvalues, eigenvectors.mT  # eigenvector k as row k
 
 
-def symmetrize_bilinear_tensor(tensor: Float[Tensor, "... in1 in2"]) -> Float[Tensor, "... in1 in2"]:
-    """`(T + T^T) / 2` over the last two axes: the part of `T` that a quadratic form sees."""
-    return (tensor + tensor.mT) / 2
+def symmetrize(matrices: Float[Tensor, "... in1 in2"]) -> Float[Tensor, "... in1 in2"]:
+    """`(B + B^T) / 2` over the last two axes: the part of `B` that a quadratic form sees."""
+    return (matrices + matrices.mT) / 2
 
 
-def project_eigenvectors_to_input(
-    eigvecs: Float[Tensor, "cls in1 comp"], embedding_weight: Float[Tensor, "in1 inp"]
+def project_to_pixels(
+    eigenvectors: Float[Tensor, "cls comp in1"], embedding_weight: Float[Tensor, "in1 inp"]
 ) -> Float[Tensor, "cls comp inp"]:
     """Pixel-space eigenvectors `E^T v`. Not orthonormal, but `v . E x = (E^T v) . x` exactly."""
-    return einsum(eigvecs, embedding_weight.to(eigvecs.dtype), "cls in1 comp, in1 inp -> cls comp inp")
-
-
-def orient_eigenvectors(
-    eigvecs: Float[Tensor, "cls in1 comp"], reference: Float[Tensor, " in1"]
-) -> Float[Tensor, "cls in1 comp"]:
-    """Flip each eigenvector so that `v . reference > 0` (SIGN_RULE); `lambda (v . h)^2` is unchanged.
-
-    Ties (a projection within 1e-9 of zero, relative) fall back to making the entry of
-    largest magnitude positive.
-    """
-    reference = reference.to(eigvecs.dtype)
-    proj = einsum(eigvecs, reference, "cls in1 comp, in1 -> cls comp")
-    scale = reference.norm() * eigvecs.norm(dim=1)
-    largest = eigvecs.gather(1, eigvecs.abs().argmax(dim=1, keepdim=True)).squeeze(1)
-    sign = torch.where(proj.abs() > 1e-9 * scale, proj.sign(), largest.sign())
-    return eigvecs * torch.where(sign == 0, 1.0, sign).unsqueeze(1)
+    return einsum(eigenvectors, embedding_weight.to(eigenvectors.dtype), "cls comp in1, in1 inp -> cls comp inp")
 
 
 # --- the steps around `decompose` --------------------------------------------------------------
@@ -90,7 +73,7 @@ def check_decomposable(model: nn.Module) -> BilinearImageClassifier:
         )
     if model.gate is not None:
         raise ValueError(
-            f"a gated layer (gate={model.gate!r}) is a GLU, not a bilinear layer: its output is not a quadratic form. "
+            f"a gated layer (gate={model.gate!r}) is a GLU, not a bilinear block: its output is not a quadratic form. "
             "Train with gate=None to use this decomposition."
         )
     if model.embedding_weight.is_meta:
@@ -107,39 +90,39 @@ def _check_dtype(dtype) -> torch.dtype:
 
 
 def block_weights(
-    model: BilinearImageClassifier, layer: int = -1, dtype: torch.dtype = torch.float64
+    model: BilinearImageClassifier, block: int = -1, dtype: torch.dtype = torch.float64
 ) -> tuple[Float[Tensor, "out in_aug"], Float[Tensor, "out in_aug"]]:
-    """(L, R) of block `layer` on the CPU in `dtype`; with a bias, augmented by a column: `[L | b_l]`.
+    """(L, R) of block `block` on the CPU in `dtype`; with a bias, augmented by a column: `[L | b_l]`.
 
     The augmented form treats the bias as the weight of a constant input 1, so a biased
     block is still a quadratic form, of `[h, 1]`.
     """
-    block, dtype = check_decomposable(model).blocks[model.block_index(layer)], _check_dtype(dtype)
-    left, right = (w.to(device="cpu", dtype=dtype) for w in (block.w_l, block.w_r))
-    if block.b_l is not None:
-        left = torch.cat([left, block.b_l.to(device="cpu", dtype=dtype)[:, None]], dim=1)
-        right = torch.cat([right, block.b_r.to(device="cpu", dtype=dtype)[:, None]], dim=1)
+    model, dtype = check_decomposable(model), _check_dtype(dtype)
+    left, right = (w.to(device="cpu", dtype=dtype) for w in (model.left_weight(block), model.right_weight(block)))
+    if model.bias:
+        left = torch.cat([left, model.left_bias(block).to(device="cpu", dtype=dtype)[:, None]], dim=1)
+        right = torch.cat([right, model.right_bias(block).to(device="cpu", dtype=dtype)[:, None]], dim=1)
     return left, right
 
 
-def build_bilinear_tensor(model: nn.Module, layer: int = -1, dtype: torch.dtype = torch.float64) -> Float[
+def raw_interaction_matrices(model: nn.Module, block: int = -1, dtype: torch.dtype = torch.float64) -> Float[
     Tensor, "cls in1 in2"
 ]:
-    """The readout folded into the last block: `einsum(U, L, R, "cls out, out in1, out in2 -> cls in1 in2")`."""
+    """B: the readout folded into the last block, `einsum(U, L, R, "cls out, out in1, out in2 -> cls in1 in2")`."""
     model, dtype = check_decomposable(model), _check_dtype(dtype)
-    _require_last_block(model, layer)
-    left, right = block_weights(model, layer, dtype)
-    return einsum(model.output_weight.to(device="cpu", dtype=dtype), left, right,
+    _require_last_block(model, block)
+    left, right = block_weights(model, block, dtype)
+    return einsum(model.readout_weight.to(device="cpu", dtype=dtype), left, right,
                   "cls out, out in1, out in2 -> cls in1 in2")
 
 
-def _require_last_block(model: BilinearImageClassifier, layer: int) -> int:
-    index = model.block_index(layer)
+def _require_last_block(model: BilinearImageClassifier, block: int) -> int:
+    index = model.block_index(block)
     if index != model.n_layer - 1:
         raise ValueError(
-            f"block {layer} is not the last of this {model.n_layer}-block model: its outputs feed another block, not "
+            f"block {block} is not the last of this {model.n_layer}-block model: its outputs feed another block, not "
             "the readout, so there are no per-class matrices for it. Pick a direction in its output space (for "
-            "example a last-layer eigenvector) and use decompose_direction(model, layer, direction)."
+            "example an eigenvector of the last block) and use decompose_direction(model, block, direction)."
         )
     return index
 
@@ -148,58 +131,58 @@ def _require_last_block(model: BilinearImageClassifier, layer: int) -> int:
 def _decompose_block(model: BilinearImageClassifier, index: int, readout: Tensor, dtype: torch.dtype,
                      output_names: list[str]) -> DecompositionArtifacts:
     left, right = block_weights(model, index, dtype)
-    interaction, symmetric, eigenvalues, eigenvectors = decompose(readout, left, right)
+    raw, interactions, eigenvalues, eigenvectors = decompose(readout, left, right)
     reference_model = copy.deepcopy(model).to(device="cpu", dtype=dtype)  # the sign rule's all-white image
     white = reference_model.block_input(torch.ones(1, model.d_input, dtype=dtype), index)
     eigenvectors = orient_eigenvectors(eigenvectors, augment(white, bool(model.bias))[0])
     pixels = None
     if index == 0:
-        pixels = project_eigenvectors_to_input(eigenvectors[:, : model.d_hidden], reference_model.embedding_weight)
+        pixels = project_to_pixels(eigenvectors[..., : model.d_hidden], reference_model.embedding_weight)
     return DecompositionArtifacts(
-        bilinear_tensor=interaction,
-        symmetrized_tensor=symmetric,
+        raw_interactions=raw,
+        interactions=interactions,
         eigenvalues=eigenvalues,
-        eigenvectors_hidden=eigenvectors,
-        eigenvectors_input=pixels,
+        eigenvectors=eigenvectors,
+        pixel_eigenvectors=pixels,
         bias=bool(model.bias),
-        layer=index,
+        block=index,
         output_names=output_names,
     )
 
 
 def decompose_bilinear_model(
-    model: nn.Module, layer: int = -1, dtype: torch.dtype = torch.float64, class_names=None
+    model: nn.Module, block: int = -1, dtype: torch.dtype = torch.float64, class_names=None
 ) -> DecompositionArtifacts:
     """Per-class interaction matrices of the last block, symmetrised and eigendecomposed.
 
     Works for a model on any device; the artifacts are CPU tensors in `dtype`. For a
-    one-layer model the eigenvectors also come projected to pixels (`eigenvectors_input`);
+    one-block model the eigenvectors also come projected to pixels (`pixel_eigenvectors`);
     for a deeper one they live in the previous block's output space. Either way
     `artifacts.logits(model.block_input(x))` rebuilds the logits exactly.
     """
     model, dtype = check_decomposable(model), _check_dtype(dtype)
-    index = _require_last_block(model, layer)
+    index = _require_last_block(model, block)
     names = list(class_names) if class_names is not None else [str(c) for c in range(model.d_output)]
-    readout = model.output_weight.to(device="cpu", dtype=dtype)
+    readout = model.readout_weight.to(device="cpu", dtype=dtype)
     return _decompose_block(model, index, readout, dtype, names)
 
 
 def decompose_direction(
-    model: nn.Module, layer: int, direction, dtype: torch.dtype = torch.float64
+    model: nn.Module, block: int, direction, dtype: torch.dtype = torch.float64
 ) -> DecompositionArtifacts:
-    """The quadratic form of `u . g(h)` for directions `u` in the output space of block `layer`.
+    """The quadratic form of `u . g(h)` for directions `u` in the output space of block `block`.
 
     `direction` is `[d]` or `[K, d]` (a tensor, NumPy array or nested list); one "output"
     per direction. For block 0 the eigenvectors are also projected to pixels. Chaining it
-    (a layer-l eigenvector as the direction for block l-1) follows a feature down any depth.
+    (an eigenvector of block b as the direction for block b - 1) follows a feature down any depth.
     """
     model = check_decomposable(model)
-    index, dtype = model.block_index(layer), _check_dtype(dtype)
+    index, dtype = model.block_index(block), _check_dtype(dtype)
     if not isinstance(direction, Tensor):
         direction = torch.as_tensor(np.asarray(direction, dtype=np.float64))
-    width = model.blocks[index].d_out
+    width = model.d_hidden
     if direction.ndim not in (1, 2) or direction.shape[-1] != width:
-        raise ValueError(f"a direction in the output space of block {layer} is [{width}] or [K, {width}], "
+        raise ValueError(f"a direction in the output space of block {block} is [{width}] or [K, {width}], "
                          f"got shape {tuple(direction.shape)}")
     directions = direction.to(device="cpu", dtype=dtype).reshape(-1, width)
     return _decompose_block(model, index, directions, dtype, [f"direction {k}" for k in range(len(directions))])

@@ -1,9 +1,11 @@
-"""The bilinear layer, the bilinear image classifier, a ReLU baseline, and accuracy.
+"""The bilinear layer, the image classifiers built from it (and a ReLU baseline), and accuracy.
 
 A bilinear layer computes `g(h) = (L h) * (R h)`: every output is a quadratic form of
 the input, so a model built from one embedding `E`, bilinear blocks and a readout `U` is
 a polynomial whose coefficients can be read straight off the weights. A "block" is one
-bilinear layer; arguments named `layer` index blocks from 0 (negative from the end).
+bilinear layer; arguments named `block` index blocks from 0 (negative from the end), and
+`n_layer` counts them. Read weights through the accessors (`embedding_weight`,
+`left_weight(block)`, `readout_weight`, `weight_matrices()`), never through module internals.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import torch
-from einops import rearrange
 from jaxtyping import Float, Int64
 from torch import Tensor, nn
 
@@ -42,22 +43,22 @@ class Bilinear(nn.Module):
         return left * right
 
     @property
-    def w_l(self) -> Float[Tensor, "d_out d_in"]:
-        """The left weight `L` (detached)."""
+    def left_weight(self) -> Float[Tensor, "d_out d_in"]:
+        """`L` (detached)."""
         return self.linear.weight.detach()[: self.d_out]
 
     @property
-    def w_r(self) -> Float[Tensor, "d_out d_in"]:
-        """The right weight `R` (detached)."""
+    def right_weight(self) -> Float[Tensor, "d_out d_in"]:
+        """`R` (detached)."""
         return self.linear.weight.detach()[self.d_out :]
 
     @property
-    def b_l(self) -> Float[Tensor, " d_out"] | None:
+    def left_bias(self) -> Float[Tensor, " d_out"] | None:
         """The left bias, or None for a bias-free layer."""
         return None if self.linear.bias is None else self.linear.bias.detach()[: self.d_out]
 
     @property
-    def b_r(self) -> Float[Tensor, " d_out"] | None:
+    def right_bias(self) -> Float[Tensor, " d_out"] | None:
         """The right bias, or None for a bias-free layer."""
         return None if self.linear.bias is None else self.linear.bias.detach()[self.d_out :]
 
@@ -82,8 +83,8 @@ def _seeded(seed: int):
         yield
 
 
-class _ImageClassifier(nn.Module):
-    """`embed` (pixels to hidden, no bias), `n_layer` blocks, `head` (no bias), drawn from `seed`."""
+class ImageClassifier(nn.Module):
+    """`embedding` E (pixels to hidden, no bias), `n_layer` blocks, `readout` U (no bias), drawn from `seed`."""
 
     def __init__(self, d_input: int, d_hidden: int, d_output: int, n_layer: int, seed: int, make_block):
         super().__init__()
@@ -91,32 +92,40 @@ class _ImageClassifier(nn.Module):
             raise ValueError(f"n_layer must be at least 1, got {n_layer}")
         self.d_input, self.d_hidden, self.d_output, self.n_layer = d_input, d_hidden, d_output, n_layer
         with _seeded(seed):
-            self.embed = nn.Linear(d_input, d_hidden, bias=False)
+            self.embedding = nn.Linear(d_input, d_hidden, bias=False)
             self.blocks = nn.ModuleList(make_block() for _ in range(n_layer))
-            self.head = nn.Linear(d_hidden, d_output, bias=False)
+            self.readout = nn.Linear(d_hidden, d_output, bias=False)
 
-    def block_index(self, layer: int) -> int:
-        """`layer` as an index in `0 .. n_layer - 1` (negative counts from the end)."""
-        if isinstance(layer, bool) or not isinstance(layer, int) or not -self.n_layer <= layer < self.n_layer:
-            raise IndexError(f"layer {layer!r} is out of range for a model with {self.n_layer} block(s)")
-        return layer % self.n_layer
+    def block_index(self, block: int) -> int:
+        """`block` as an index in `0 .. n_layer - 1` (negative counts from the end)."""
+        if isinstance(block, bool) or not isinstance(block, int) or not -self.n_layer <= block < self.n_layer:
+            raise IndexError(f"block {block!r} is out of range for a model with {self.n_layer} block(s)")
+        return block % self.n_layer
 
-    def _apply_block(self, block: nn.Module, h: Tensor) -> Tensor:
-        return block(h)
+    def embed(self, x: Tensor) -> Float[Tensor, "batch d_hidden"]:
+        """What block 0 reads: `E x` for images `[B, C, H, W]` or flat inputs `[B, d_input]`."""
+        return self.embedding(_flatten_images(x, self.d_input))
 
-    def block_input(self, x: Tensor, layer: int = -1) -> Float[Tensor, "batch d_hidden"]:
-        """The input of block `layer` for images `x`: `E x` passed through the blocks before it."""
-        index = self.block_index(layer)
-        h = self.embed(_flatten_images(x, self.d_input))
-        for block in self.blocks[:index]:
-            h = self._apply_block(block, h)
+    def apply_block(self, h: Float[Tensor, "batch d_hidden"], block: int) -> Float[Tensor, "batch d_hidden"]:
+        """Block `block`'s output for its input `h`."""
+        return self.blocks[self.block_index(block)](h)
+
+    def block_input(self, x: Tensor, block: int = -1) -> Float[Tensor, "batch d_hidden"]:
+        """The input `h` of block `block` for images `x`: `E x` passed through the blocks before it."""
+        h = self.embed(x)
+        for index in range(self.block_index(block)):
+            h = self.apply_block(h, index)
         return h
 
-    def logits_from_block(self, h: Float[Tensor, "batch d_hidden"], layer: int = -1) -> Float[Tensor, "batch d_output"]:
-        """The logits when `h` enters block `layer`: the blocks from there on, then the head."""
-        for block in self.blocks[self.block_index(layer) :]:
-            h = self._apply_block(block, h)
-        return self.head(h)
+    def block_output(self, x: Tensor, block: int = -1) -> Float[Tensor, "batch d_hidden"]:
+        """The output of block `block` for images `x` (for the last block: what the readout reads)."""
+        return self.apply_block(self.block_input(x, block), block)
+
+    def logits_from_block(self, h: Float[Tensor, "batch d_hidden"], block: int = -1) -> Float[Tensor, "batch d_output"]:
+        """The logits when `h` enters block `block`: the blocks from there on, then the readout."""
+        for index in range(self.block_index(block), self.n_layer):
+            h = self.apply_block(h, index)
+        return self.readout(h)
 
     def forward(self, x: Tensor) -> Float[Tensor, "batch d_output"]:
         return self.logits_from_block(self.block_input(x, 0), 0)
@@ -124,16 +133,32 @@ class _ImageClassifier(nn.Module):
     @property
     def embedding_weight(self) -> Float[Tensor, "d_hidden d_input"]:
         """`E`, detached."""
-        return self.embed.weight.detach()
+        return self.embedding.weight.detach()
 
     @property
-    def output_weight(self) -> Float[Tensor, "d_output d_hidden"]:
-        """`U` (the readout), detached."""
-        return self.head.weight.detach()
+    def readout_weight(self) -> Float[Tensor, "d_output d_hidden"]:
+        """`U`, detached."""
+        return self.readout.weight.detach()
+
+    def block_weight(self, block: int) -> nn.Parameter:
+        """The live weight matrix of block `block` (subclasses say which)."""
+        raise NotImplementedError
+
+    def block_bias(self, block: int) -> nn.Parameter | None:
+        """The live bias of block `block`'s weight matrix (`[b_l; b_r]` for a bilinear block), or None."""
+        raise NotImplementedError
+
+    def weight_matrices(self) -> dict[str, nn.Parameter]:
+        """Every weight matrix, live (gradients flow): "embedding", "block 0", ..., "readout".
+
+        A bilinear block's matrix stacks `[L; R]` `[2 d_out, d_in]`; a ReLU block's is its Linear weight.
+        """
+        blocks = {f"block {index}": self.block_weight(index) for index in range(self.n_layer)}
+        return {"embedding": self.embedding.weight, **blocks, "readout": self.readout.weight}
 
 
-class BilinearImageClassifier(_ImageClassifier):
-    """`embed`, `n_layer` Bilinear blocks, `head`: logits = U g_n(... g_1(E x)).
+class BilinearImageClassifier(ImageClassifier):
+    """`embedding`, `n_layer` Bilinear blocks, `readout`: logits = U g_n(... g_1(E x)).
 
     With `residual=True` each block adds its output to its input. The weights are drawn
     from `seed`, leaving the global RNG as it was.
@@ -145,44 +170,63 @@ class BilinearImageClassifier(_ImageClassifier):
                          lambda: Bilinear(d_hidden, d_hidden, bias=bias, gate=gate))
         self.bias, self.residual, self.gate = bias, residual, gate
 
-    def _apply_block(self, block: nn.Module, h: Tensor) -> Tensor:
-        return h + block(h) if self.residual else block(h)
+    def apply_block(self, h: Float[Tensor, "batch d_hidden"], block: int) -> Float[Tensor, "batch d_hidden"]:
+        """Block `block`'s output for its input `h` (plus `h` itself in a residual model)."""
+        out = self.blocks[self.block_index(block)](h)
+        return h + out if self.residual else out
 
-    @property
-    def bilinear_weights(self) -> Float[Tensor, "n_layer 2 d_hidden d_hidden"]:
-        """Left and right weights of every block, stacked: `[:, 0]` is L, `[:, 1]` is R."""
-        return torch.stack(
-            [rearrange(block.linear.weight.detach(), "(two out) inp -> two out inp", two=2) for block in self.blocks]
-        )
+    def left_weight(self, block: int = -1) -> Float[Tensor, "d_hidden d_hidden"]:
+        """`L` of block `block`, detached."""
+        return self.blocks[self.block_index(block)].left_weight
+
+    def right_weight(self, block: int = -1) -> Float[Tensor, "d_hidden d_hidden"]:
+        """`R` of block `block`, detached."""
+        return self.blocks[self.block_index(block)].right_weight
+
+    def left_bias(self, block: int = -1) -> Float[Tensor, " d_hidden"] | None:
+        return self.blocks[self.block_index(block)].left_bias
+
+    def right_bias(self, block: int = -1) -> Float[Tensor, " d_hidden"] | None:
+        return self.blocks[self.block_index(block)].right_bias
+
+    def block_weight(self, block: int) -> nn.Parameter:
+        """Block `block`'s `[L; R]`, live: `[2 d_hidden, d_hidden]`."""
+        return self.blocks[self.block_index(block)].linear.weight
+
+    def block_bias(self, block: int) -> nn.Parameter | None:
+        return self.blocks[self.block_index(block)].linear.bias
 
 
-class ReLUImageClassifier(_ImageClassifier):
-    """The baseline: `embed` (no bias), `n_layer` x (Linear + ReLU), `head` (no bias)."""
+class ReLUImageClassifier(ImageClassifier):
+    """The baseline: `embedding` (no bias), `n_layer` x (Linear + ReLU), `readout` (no bias)."""
 
     def __init__(self, d_input: int = 784, d_hidden: int = 256, d_output: int = 10, n_layer: int = 1,
                  bias: bool = True, seed: int = 0):
         super().__init__(d_input, d_hidden, d_output, n_layer, seed,
                          lambda: nn.Sequential(nn.Linear(d_hidden, d_hidden, bias=bias), nn.ReLU()))
 
+    def block_weight(self, block: int) -> nn.Parameter:
+        """Block `block`'s Linear weight `W` (the block computes `ReLU(W h + b)`), live."""
+        return self.blocks[self.block_index(block)][0].weight
+
+    def block_bias(self, block: int) -> nn.Parameter | None:
+        return self.blocks[self.block_index(block)][0].bias
+
 
 class ReLUMLP(ReLUImageClassifier):
-    """A plain MLP: `ReLU(E x)`, `n_layer` x (Linear + ReLU), `head`. With d_hidden 64 and one
+    """A plain MLP: `ReLU(E x)`, `n_layer` x (Linear + ReLU), `readout`. With d_hidden 64 and one
     block it is the 784-64-64-10 network of the clusterability seed notebook (bias-free)."""
 
-    def block_input(self, x: Tensor, layer: int = -1) -> Float[Tensor, "batch d_hidden"]:
-        """The input of block `layer`: `ReLU(E x)` passed through the blocks before it."""
-        index = self.block_index(layer)
-        h = nn.functional.relu(self.embed(_flatten_images(x, self.d_input)))
-        for block in self.blocks[:index]:
-            h = block(h)
-        return h
+    def embed(self, x: Tensor) -> Float[Tensor, "batch d_hidden"]:
+        """What block 0 reads: `ReLU(E x)`."""
+        return nn.functional.relu(super().embed(x))
 
 
 def build_image_classifier(model_cfg: dict | ModelConfig, seed: int) -> nn.Module:
     """A classifier from the `model` section of a config (a dict or a `ModelConfig`, checked).
 
     `kind` "bilinear" (default) gives a BilinearImageClassifier, "relu" the baseline,
-    "relu_mlp" the plain MLP with a ReLU after the embedding too.
+    "relu_mlp" the plain MLP with a ReLU after the embedding too. The weights are drawn from `seed`.
     """
     cfg = section("model", model_cfg)
     sizes = {"d_input": cfg.d_input, "d_hidden": cfg.d_hidden, "d_output": cfg.d_output, "n_layer": cfg.n_layer}

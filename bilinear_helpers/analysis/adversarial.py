@@ -46,14 +46,14 @@ def adversarial_masks(
 
     Needs `C*k <= d_hidden` so that the stacked decoders can be independent.
     """
-    if artifacts.layer != 0 or artifacts.bias:
+    if artifacts.block != 0 or artifacts.bias:
         raise ValueError("adversarial masks need a bias-free one-layer decomposition (eigenvectors linear in pixels)")
     n_classes, width = artifacts.eigenvalues.shape
     if not 1 <= k or n_classes * k > width:
         raise ValueError(f"k must be between 1 and d_hidden / classes = {width // n_classes}, got {k}")
-    embedding_weight = embedding_weight.to(device="cpu", dtype=artifacts.eigenvectors_hidden.dtype)
+    embedding_weight = embedding_weight.to(device="cpu", dtype=artifacts.eigenvectors.dtype)
     top = artifacts.top(k, by="positive")  # [C, k], most positive first
-    hidden = artifacts.eigenvectors_hidden.gather(2, top.unsqueeze(1).expand(-1, width, -1)).transpose(1, 2)
+    hidden = artifacts.eigenvectors.gather(1, top.unsqueeze(-1).expand(-1, -1, width))  # [C, k, in1]
     decoders = hidden @ embedding_weight  # [C, k, inp]
     stacked = decoders.reshape(n_classes * k, -1)
     encoders = torch.linalg.pinv(stacked).T.reshape(n_classes, k, -1)

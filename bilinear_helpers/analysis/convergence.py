@@ -15,7 +15,7 @@ from torch import Tensor
 
 from ..decomposition import decompose_bilinear_model
 from ..models import build_image_classifier
-from ..runs import TrainedRun
+from ..training import TrainedRun
 from .image_metrics import pixel_energy_fraction, uninked_pixels
 
 CONVERGENCE_METRICS = (
@@ -39,7 +39,7 @@ def convergence_metrics(run: TrainedRun, train_images: Float[Tensor, "n ..."]) -
     model = run.model.cpu()
     untrained = build_image_classifier(run.config.model, seed=run.config.seed)
     artifacts = decompose_bilinear_model(model)
-    if artifacts.eigenvectors_input is None:
+    if artifacts.pixel_eigenvectors is None:
         raise ValueError("convergence_metrics reads pixel-space eigenvectors: it needs a one-layer model")
     uninked = uninked_pixels(train_images)
     with torch.no_grad():
@@ -48,7 +48,7 @@ def convergence_metrics(run: TrainedRun, train_images: Float[Tensor, "n ..."]) -
         run.summary["weight_decay_factor"],
         cosine.item(),
         artifacts.effective_rank().mean().item(),
-        pixel_energy_fraction(artifacts.eigenvectors_input[:, -1], uninked).mean().item(),
+        pixel_energy_fraction(artifacts.pixel_eigenvectors[:, -1], uninked).mean().item(),
         uninked.double().mean().item(),
     )
     return dict(zip(CONVERGENCE_METRICS, values, strict=True))

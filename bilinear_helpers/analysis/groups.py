@@ -20,8 +20,7 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from ..decomposition import decompose
-from ..group_data import GroupTask
-from ..groups import Group
+from ..groups import Group, GroupTask
 from ..models import BilinearImageClassifier
 
 KEY_SIMILARITY = 0.1  # an irrep is key when it explains at least 1% of the logit variance (similarity^2)
@@ -42,7 +41,7 @@ def pair_logits(model: torch.nn.Module, task: GroupTask) -> Float[Tensor, "a b c
 def character_cube(group: Group, irrep: str) -> Float[Tensor, "a b c"]:
     """`chi(a b c^-1)` for every (a, b, c): what a logit built from this irrep alone looks like."""
     product = group.table[group.table[:, :, None], group.inverse[None, None, :]]  # [a, b, c] = index of a b c^-1
-    return group.characters[group._known(irrep)][product]
+    return group.characters[group.check_irrep(irrep)][product]
 
 
 def logit_similarity(logits: Float[Tensor, "a b c"], group: Group) -> dict[str, float]:
@@ -105,11 +104,10 @@ def pair_interaction_matrices(model: BilinearImageClassifier) -> Float[Tensor, "
             or model.gate is not None:
         raise TypeError("the weight view needs a one-block BilinearImageClassifier without bias, residual or gate; "
                         f"got {type(model).__name__}")
-    block = model.blocks[0]
     embedding = model.embedding_weight.double()
-    _, symmetric, _, _ = decompose(model.output_weight.double(), block.w_l.double() @ embedding,
-                                   block.w_r.double() @ embedding)
-    return symmetric
+    _, interactions, _, _ = decompose(model.readout_weight.double(), model.left_weight(0).double() @ embedding,
+                                      model.right_weight(0).double() @ embedding)
+    return interactions
 
 
 def cross_block(interaction: Float[Tensor, "cls in1 in2"]) -> Float[Tensor, "cls a b"]:
@@ -202,7 +200,7 @@ def model_from_irrep(group: Group, irrep: str, scale: float = 1.0) -> BilinearIm
     `tr(rho(a) rho(b) rho(c)^T) = sum_ijk rho(a)_ij rho(b)_jk rho(c)_ik`: hidden unit (i, j, k)
     multiplies `rho(a)_ij` (left) by `rho(b)_jk` (right); the readout of c is `rho(c)_ik`.
     """
-    rho = group.irreps[group._known(irrep)].float()
+    rho = group.irreps[group.check_irrep(irrep)].float()
     order, d = group.order, rho.shape[-1]
     width = max(2 * d * d, d**3)
     model = BilinearImageClassifier(d_input=2 * order, d_hidden=width, d_output=order)
@@ -217,10 +215,11 @@ def model_from_irrep(group: Group, irrep: str, scale: float = 1.0) -> BilinearIm
                 left[unit, i * d + j] = 1.0
                 right[unit, d * d + j * d + k] = 1.0
                 head[:, unit] = scale * rho[:, i, k]
+    weights = model.weight_matrices()
     with torch.no_grad():
-        model.embed.weight.copy_(embed)
-        model.blocks[0].linear.weight.copy_(torch.cat([left, right]))
-        model.head.weight.copy_(head)
+        weights["embedding"].copy_(embed)
+        weights["block 0"].copy_(torch.cat([left, right]))
+        weights["readout"].copy_(head)
     return model.eval()
 
 

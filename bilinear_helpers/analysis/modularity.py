@@ -18,12 +18,12 @@ import copy
 
 import pandas as pd
 import torch
+from einops import einsum
 from jaxtyping import Float, Int64
 from sklearn.cluster import SpectralCoclustering
 from torch import Tensor, nn
 
-from ..clusterability import block_clusters
-from ..models import Bilinear
+from ..training.clusterability import block_clusters
 
 
 def spectral_clusters(weight: Float[Tensor, "out inp"], n_clusters: int, seed: int = 0
@@ -50,13 +50,14 @@ def ablate_clusters(model: nn.Module, active: list[int], n_clusters: int) -> nn.
         raise ValueError(f"active clusters must be in 0..{n_clusters - 1}, got {list(active)}")
     ablated = copy.deepcopy(model)
     hidden_on = torch.isin(block_clusters(model.d_hidden, n_clusters), torch.as_tensor(list(active), dtype=torch.int64))
-    for block in ablated.blocks:
-        linear = block.linear if isinstance(block, Bilinear) else block[0]
-        rows_on = hidden_on.repeat(linear.weight.shape[0] // model.d_hidden)  # L and R stacked: twice
-        linear.weight.mul_((rows_on[:, None] & hidden_on[None, :]).to(linear.weight))
-        if linear.bias is not None:
-            linear.bias.mul_(rows_on.to(linear.bias))
-    ablated.head.weight.mul_(hidden_on[None, :].to(ablated.head.weight))
+    weights = ablated.weight_matrices()
+    for block in range(ablated.n_layer):
+        weight, bias = weights[f"block {block}"], ablated.block_bias(block)
+        rows_on = hidden_on.repeat(weight.shape[0] // model.d_hidden)  # L and R stacked: twice
+        weight.mul_((rows_on[:, None] & hidden_on[None, :]).to(weight))
+        if bias is not None:
+            bias.mul_(rows_on.to(bias))
+    weights["readout"].mul_(hidden_on[None, :].to(weights["readout"]))
     return ablated.eval()
 
 
@@ -94,11 +95,11 @@ def distinct_top_classes(activations: Float[Tensor, "n unit"], labels: Int64[Ten
     return torch.tensor([len(torch.unique(labels[top[:, u]])) for u in range(activations.shape[1])])
 
 
-def cluster_shares(eigenvectors: Float[Tensor, "cls hid comp"], n_clusters: int) -> Float[Tensor, "cls comp k"]:
+def cluster_shares(eigenvectors: Float[Tensor, "cls comp hid"], n_clusters: int) -> Float[Tensor, "cls comp k"]:
     """Share of each eigenvector's squared norm in each contiguous cluster of hidden units."""
-    clusters = block_clusters(eigenvectors.shape[1], n_clusters)
+    clusters = block_clusters(eigenvectors.shape[-1], n_clusters)
     one_hot = torch.nn.functional.one_hot(clusters, n_clusters).to(eigenvectors.dtype)  # [hid, k]
-    return torch.einsum("chp,hk->cpk", eigenvectors.pow(2), one_hot)
+    return einsum(eigenvectors.pow(2), one_hot, "cls comp hid, hid k -> cls comp k")
 
 
 def block_diagonal_share(matrices: Float[Tensor, "cls hid hid"], n_clusters: int) -> Float[Tensor, " cls"]:

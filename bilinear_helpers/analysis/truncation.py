@@ -20,7 +20,7 @@ from jaxtyping import Float, Int64
 from torch import Tensor
 
 from ..artifacts import DecompositionArtifacts, augment
-from ..decomposition import orient_eigenvectors, project_eigenvectors_to_input
+from ..decomposition import decompose_direction
 from ..models import accuracy
 
 TRUNCATION_RULES = ("abs", "paired")
@@ -93,32 +93,28 @@ def hosvd_accuracy(
     h = augment(h.detach().to(device="cpu", dtype=artifacts.eigenvalues.dtype), artifacts.bias)
     accuracies = []
     for n in ns:
-        tensor = hosvd_truncated_tensor(artifacts.symmetrized_tensor, n)
+        tensor = hosvd_truncated_tensor(artifacts.interactions, n)
         accuracies.append(accuracy(einsum(h, tensor, h, "b in1, cls in1 in2, b in2 -> b cls"), y))
     return accuracies
 
 
 def hosvd_components(
-    artifacts: DecompositionArtifacts, embedding_weight: Float[Tensor, "in1 inp"]
+    model: torch.nn.Module, artifacts: DecompositionArtifacts
 ) -> tuple[DecompositionArtifacts, Float[Tensor, "n cls"]]:
     """Each HOSVD component `V[n]` decomposed like a class matrix, and the logits it writes.
 
-    Returns `(components, writes)`: `components` holds the eigenvalues and (pixel-space)
-    eigenvectors of every shared matrix `V[n]`; `writes[n, c] = U[c, n] S[n]` is the weight
-    with which component n enters class c's matrix, so `Q_c = sum_n writes[n, c] V[n]`.
+    `V[n] = sum_c U[c, n] Q_c / S[n]` is itself the interaction matrix of one direction in
+    the block's output space, `u_n = sum_c U[c, n] U_readout[c] / S[n]`, so the components
+    are `decompose_direction(model, block, u)`: the decomposition's own steps, orientation
+    and pixel projection included. Returns `(components, writes)`; `writes[n, c] = U[c, n] S[n]`
+    is the weight with which component n enters class c, so `Q_c = sum_n writes[n, c] V[n]`.
     """
-    d_hidden = embedding_weight.shape[0]
-    if embedding_weight.ndim != 2 or d_hidden != artifacts.width - int(artifacts.bias):
-        raise ValueError(f"embedding_weight must be [{artifacts.width - int(artifacts.bias)}, inp] for this "
-                         f"decomposition, got {tuple(embedding_weight.shape)}: pass the decomposed model's "
-                         "embedding_weight")
-    u, s, v = hosvd(artifacts.symmetrized_tensor)
-    eigenvalues, eigenvectors = torch.linalg.eigh(v)
-    white = augment(embedding_weight.detach().cpu().to(v.dtype).sum(-1, keepdim=True).T, artifacts.bias)[0]
-    eigenvectors = orient_eigenvectors(eigenvectors, white)  # the package's sign rule: E 1 projects positively
-    components = DecompositionArtifacts(
-        bilinear_tensor=v, symmetrized_tensor=v, eigenvalues=eigenvalues, eigenvectors_hidden=eigenvectors,
-        eigenvectors_input=project_eigenvectors_to_input(eigenvectors[:, :d_hidden], embedding_weight.detach().cpu()),
-        bias=artifacts.bias, layer=artifacts.layer, output_names=[f"HOSVD {n + 1}" for n in range(len(s))],
-    )
+    u, s, _ = hosvd(artifacts.interactions)
+    readout = model.readout_weight.to(device="cpu", dtype=u.dtype)
+    if readout.shape[0] != u.shape[0]:
+        raise ValueError(f"the model has {readout.shape[0]} outputs, the decomposition {u.shape[0]}: pass the "
+                         "model that was decomposed")
+    directions = einsum(u / s, readout, "cls n, cls out -> n out")
+    components = decompose_direction(model, artifacts.block, directions, dtype=u.dtype)
+    components.output_names = [f"HOSVD {n + 1}" for n in range(len(s))]
     return components, (u * s).T

@@ -25,7 +25,7 @@ from jaxtyping import Float
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 
-from ..decomposition import build_bilinear_tensor, check_decomposable, symmetrize_bilinear_tensor
+from ..decomposition import check_decomposable, raw_interaction_matrices, symmetrize
 from ..models import ReLUImageClassifier, accuracy
 
 
@@ -73,43 +73,39 @@ def clip_weight(weight: Float[Tensor, "out inp"], basis: Float[Tensor, "k inp"],
     return weight @ top.T @ top
 
 
-def weight_clipping_accuracy(model: nn.Module, parameter: str, basis: Tensor, ks, images: Tensor,
+def weight_clipping_accuracy(model: nn.Module, weight: str, basis: Tensor, ks, images: Tensor,
                              labels: Tensor) -> list[float]:
-    """Accuracy with the weight `parameter` (a state-dict key) clipped to k basis rows, for each k."""
-    names = [name for name, p in model.named_parameters() if p.ndim == 2]
-    if parameter not in names:
-        raise ValueError(f"unknown weight {parameter!r}: this model's weight matrices are {names}")
+    """Accuracy with the weight matrix `weight` (a key of `model.weight_matrices()`, e.g. "block 0")
+    clipped to k basis rows, for each k."""
+    names = list(model.weight_matrices())
+    if weight not in names:
+        raise ValueError(f"unknown weight {weight!r}: this model's weight matrices are {names}")
     accuracies = []
     for k in ks:
         clipped = copy.deepcopy(model).eval()
-        weight = dict(clipped.named_parameters())[parameter]
+        matrix = clipped.weight_matrices()[weight]
         with torch.no_grad():
-            weight.copy_(clip_weight(weight, basis, k))
+            matrix.copy_(clip_weight(matrix, basis, k))
             accuracies.append(accuracy(clipped(images), labels))
     return accuracies
 
 
 @torch.no_grad()
-def block_activations(model: nn.Module, images: Tensor, layer: int) -> Float[Tensor, "n d"]:
-    """What block `layer` reads: `E x` for layer 0, the previous block's output after it.
-
-    `layer = model.n_layer` gives the head's input (the last block's output).
-    """
-    if layer == model.n_layer:
-        h = model.block_input(images, -1)
-        return model._apply_block(model.blocks[-1], h)
-    return model.block_input(images, layer)
+def block_activations(model: nn.Module, images: Tensor, block: int | None) -> Float[Tensor, "n d"]:
+    """What block `block` reads for `images` (block 0: the embedding's output); `block=None`: what
+    the readout reads (the last block's output)."""
+    return model.block_output(images, -1) if block is None else model.block_input(images, block)
 
 
 @torch.no_grad()
-def activation_clipping_accuracy(model: nn.Module, layer: int, basis: Tensor, ks, images: Tensor,
+def activation_clipping_accuracy(model: nn.Module, block: int, basis: Tensor, ks, images: Tensor,
                                  labels: Tensor) -> list[float]:
-    """Accuracy when the input of block `layer` is projected on the first k rows of `basis`, for each k."""
-    h = model.block_input(images, layer)
+    """Accuracy when the input of block `block` is projected on the first k rows of `basis`, for each k."""
+    h = model.block_input(images, block)
     accuracies = []
     for k in ks:
         top = basis[:k].to(h.dtype)
-        accuracies.append(accuracy(model.logits_from_block(h @ top.T @ top, layer), labels))
+        accuracies.append(accuracy(model.logits_from_block(h @ top.T @ top, block), labels))
     return accuracies
 
 
@@ -151,14 +147,16 @@ def generate_network(reference: ReLUImageClassifier, images: Tensor, seed: int =
     pixels). After each layer the generated representation is aligned to the reference's on
     `images` (`procrustes_alignment`); the trained readout finally reads through that map.
     """
-    if not isinstance(reference, ReLUImageClassifier) or any(b[0].bias is not None for b in reference.blocks):
+    if not isinstance(reference, ReLUImageClassifier) or any(reference.block_bias(b) is not None
+                                                              for b in range(reference.n_layer)):
         raise ValueError("generate_network samples the layers of a bias-free ReLUImageClassifier "
                          "(build it with bias=False); a bilinear block's paired left and right rows are not "
                          "independent neurons")
     generator = torch.Generator().manual_seed(seed)
     generated = copy.deepcopy(reference).eval()
-    layers = [(generated.embed.weight, reference.embed.weight)]
-    layers += [(gen[0].weight, ref[0].weight) for gen, ref in zip(generated.blocks, reference.blocks, strict=True)]
+    names = ["embedding", *(f"block {b}" for b in range(reference.n_layer))]
+    generated_weights, reference_weights = generated.weight_matrices(), reference.weight_matrices()
+    layers = [(generated_weights[name], reference_weights[name]) for name in names]
     alignment = None  # reference input space -> generated input space
     for index, (gen_weight, ref_weight) in enumerate(layers):
         ref = ref_weight.detach().double()
@@ -169,11 +167,12 @@ def generate_network(reference: ReLUImageClassifier, images: Tensor, seed: int =
         root = eigenvectors * eigenvalues.clamp(min=0).sqrt()  # covariance = root @ root.T
         noise = torch.randn(ref.shape, generator=generator, dtype=torch.float64)
         gen_weight.copy_((noise @ root.T).to(gen_weight.dtype))
-        # the representation this layer produces: the input of the next block (or of the head)
-        ref_acts, gen_acts = block_activations(reference, images, index), block_activations(generated, images, index)
+        # the representation this weight produces: the input of the next block (or of the readout)
+        reads = index if index < reference.n_layer else None
+        ref_acts, gen_acts = block_activations(reference, images, reads), block_activations(generated, images, reads)
         alignment, _ = procrustes_alignment(ref_acts, gen_acts)  # [d_gen, d_ref]
-    readout = reference.head.weight.detach().double() @ alignment.T
-    generated.head.weight.copy_(readout.to(generated.head.weight.dtype))
+    readout = reference.readout_weight.double() @ alignment.T
+    generated_weights["readout"].copy_(readout.to(generated_weights["readout"].dtype))
     return generated
 
 
@@ -198,7 +197,7 @@ def _pixel_forms(model: nn.Module) -> tuple[Float[Tensor, "cls d d"], Float[Tens
     model = check_decomposable(model)
     if model.n_layer != 1 or model.bias or model.residual:
         raise ValueError("function_similarity needs one-layer bilinear models without bias or residual")
-    return symmetrize_bilinear_tensor(build_bilinear_tensor(model)), model.embedding_weight.double().cpu()
+    return symmetrize(raw_interaction_matrices(model)), model.embedding_weight.double().cpu()
 
 
 def function_similarity(model_a: nn.Module, model_b: nn.Module, mean: Tensor | None = None,

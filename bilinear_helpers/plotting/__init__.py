@@ -1,9 +1,21 @@
 """Figures, one module per topic: matplotlib for the pages of the tutorial, plotly to explore.
 
 Every function returns its figure and, given `save_as`, saves it into `figures/` (see
-`save`). Figures read decompositions and analyses; none computes one.
+`base`). Figures read decompositions and analyses; none computes one.
 """
 
+from .base import (
+    EIGEN_CMAP,
+    PNG_DPI,
+    figure_name,
+    maybe_save,
+    plot_eigenvector_table,
+    plot_image_grid,
+    rank_label,
+    save_figure,
+    show_eigenvector,
+    to_numpy,
+)
 from .eigenvectors import EigenvectorPlotter, plot_eigenvector_grid, plot_eigenvectors_side_by_side
 from .explorer import eigenvector_explorer, plot_explorer_view, show_interactive
 from .groups import (
@@ -12,15 +24,6 @@ from .groups import (
     plot_group_training,
     plot_irrep_fractions,
     plot_logit_similarity,
-)
-from .images import (
-    EIGEN_CMAP,
-    image_shape_of,
-    plot_eigenvector_table,
-    plot_image_grid,
-    rank_label,
-    show_eigenvector,
-    to_numpy,
 )
 from .low_rank import plot_attack_curves, plot_hosvd, plot_metric_grid, plot_truncation_curves
 from .modularity import (
@@ -31,7 +34,6 @@ from .modularity import (
 )
 from .prediction import plot_prediction
 from .robustness import plot_clean_vs_noisy
-from .save import PNG_DPI, figure_name, maybe_save, save_figure
 from .spectra import draw_spectrum, plot_interaction_matrix, plot_spectra
 from .training import plot_training_curves
 from .universality import plot_marchenko_pastur, plot_matrices, plot_weight_spectra
@@ -43,7 +45,6 @@ __all__ = [
     "draw_spectrum",
     "eigenvector_explorer",
     "figure_name",
-    "image_shape_of",
     "maybe_save",
     "plot_ablated_spectra",
     "plot_attack_curves",
@@ -59,6 +60,7 @@ __all__ = [
     "plot_explorer_view",
     "plot_group_training",
     "plot_hosvd",
+    "pixel_grid",
     "plot_image_grid",
     "plot_interaction_matrix",
     "plot_irrep_fractions",

@@ -7,16 +7,15 @@ import torch
 from torch import Tensor
 
 from ..artifacts import DecompositionArtifacts
-from .images import image_shape_of, show_eigenvector, to_numpy
-from .save import maybe_save
+from .base import maybe_save, pixel_grid, show_eigenvector, to_numpy
 from .spectra import draw_spectrum
 
 
 def _pixels(artifacts: DecompositionArtifacts) -> Tensor:
-    if artifacts.eigenvectors_input is None:
+    if artifacts.pixel_eigenvectors is None:
         raise ValueError("these eigenvectors are not in pixel space (a block other than the first); "
                          "use decompose_direction down to block 0 to get images")
-    return artifacts.eigenvectors_input
+    return artifacts.pixel_eigenvectors
 
 
 def plot_eigenvector_grid(artifacts: DecompositionArtifacts, k: int = 3, classes=None, save_as: str | None = None):
@@ -59,19 +58,19 @@ class EigenvectorPlotter:
     """Reads one decomposed output at a time: its eigenvectors, their top inputs, and its logits.
 
     `artifacts`: a decomposition with pixel-space eigenvectors (a class's `Q_c`, or the
-    matrices that layer-2 eigenvectors induce on block 0); `logits [K, n_classes]`: what each
+    matrices that eigenvectors of block 1 induce on block 0); `logits [K, n_classes]`: what each
     output writes to the classes, shown as bars (None: no bar panel); `images [N, ...]`:
     inputs in which to find what activates each eigenvector most (None: none shown).
     """
 
     def __init__(self, artifacts: DecompositionArtifacts, logits: Tensor | None = None, images: Tensor | None = None,
-                 class_names=None, image_shape: tuple[int, int] | None = None):
+                 class_names=None, image_shape: tuple[int, int, int] | None = None):
         pixels = _pixels(artifacts)
         if logits is not None and logits.shape[0] != artifacts.num_outputs:
             raise ValueError(f"logits must have one row per output ({artifacts.num_outputs}), "
                              f"got shape {tuple(logits.shape)}")
         self.artifacts, self.logits = artifacts, logits
-        self.image_shape = image_shape_of(pixels.shape[-1], image_shape)
+        self.grid = pixel_grid(pixels.shape[-1], image_shape)
         self.images = None if images is None else images.reshape(len(images), -1).to(pixels.dtype)
         n_classes = 0 if logits is None else logits.shape[1]
         self.class_names = [str(c) for c in range(n_classes)] if class_names is None else list(class_names)
@@ -106,7 +105,7 @@ class EigenvectorPlotter:
                 title = f"λ={float(values[comp]):+.2f}"
                 if acts is not None:
                     title += f"\nmean act {float(acts[:, comp].mean()):+.2f}"
-                im = show_eigenvector(ax, pixels[comp], title, vmax=vmax, image_shape=self.image_shape)
+                im = show_eigenvector(ax, pixels[comp], title, vmax=vmax, grid=self.grid)
                 if j == 0:
                     ax.set_ylabel(kind, fontsize=10)
                 if acts is not None:
@@ -119,7 +118,7 @@ class EigenvectorPlotter:
         return maybe_save(fig, save_as)
 
     def _thumbnail(self, ax, index: int):
-        ax.imshow(self.images[index].reshape(*self.image_shape).numpy(), cmap="Greys", vmin=0, vmax=1)
+        ax.imshow(self.images[index].reshape(*self.grid).numpy(), cmap="Greys", vmin=0, vmax=1)
         ax.set_xticks([])
         ax.set_yticks([])
 

@@ -16,8 +16,7 @@ import torch
 from torch import Tensor
 
 from ..artifacts import DecompositionArtifacts
-from .images import image_shape_of, rank_label, show_eigenvector, to_numpy
-from .save import maybe_save
+from .base import maybe_save, pixel_grid, rank_label, show_eigenvector, to_numpy
 from .spectra import draw_spectrum
 
 STATIC_ENV_VAR = "BILINEAR_STATIC_FIGURES"
@@ -30,23 +29,23 @@ def show_interactive() -> bool:
 
 def _top_images(artifacts, flat: Tensor, c: int, rank: int, n_images: int) -> list[int]:
     """Rows of `flat` with the largest `|lambda (v . x)^2|` for class c's eigenvector at `rank`."""
-    vec, lam = artifacts.eigenvectors_input[c, rank], float(artifacts.eigenvalues[c, rank])
+    vec, lam = artifacts.pixel_eigenvectors[c, rank], float(artifacts.eigenvalues[c, rank])
     return (lam * (flat @ vec) ** 2).abs().argsort(descending=True)[:n_images].tolist()
 
 
-def _picture(t: Tensor, scale: float, image_shape) -> list:
+def _picture(t: Tensor, scale: float, grid) -> list:
     """Whole numbers (percent of `scale`); heatmaps draw row 0 at the bottom, so rows are flipped."""
-    return np.rint(100 * to_numpy(t.reshape(*image_shape)) / scale).astype(int)[::-1].tolist()
+    return np.rint(100 * to_numpy(t.reshape(*grid)) / scale).astype(int)[::-1].tolist()
 
 
-def _step(artifacts, flat: Tensor, c: int, rank: int, n_images: int, image_shape) -> list:
+def _step(artifacts, flat: Tensor, c: int, rank: int, n_images: int, grid) -> list:
     """The restyle (eigenvector, C spectra, top images) and the title for class c at `rank`."""
-    vec, lam = artifacts.eigenvectors_input[c, rank], float(artifacts.eigenvalues[c, rank])
+    vec, lam = artifacts.pixel_eigenvectors[c, rank], float(artifacts.eigenvalues[c, rank])
     top = _top_images(artifacts, flat, c, rank, n_images)
     spectra = [c == other for other in range(artifacts.num_outputs)]
     restyle = {
-        "z": [_picture(vec, float(vec.abs().max()), image_shape)] + [None] * len(spectra)
-        + [_picture(flat[i], 1.0, image_shape) for i in top],
+        "z": [_picture(vec, float(vec.abs().max()), grid)] + [None] * len(spectra)
+        + [_picture(flat[i], 1.0, grid) for i in top],
         "visible": [True] + spectra + [True] * n_images,
         "selectedpoints": [None] + [[rank % artifacts.width] if shown else None for shown in spectra]
         + [None] * n_images,
@@ -75,16 +74,16 @@ def _empty_figure(artifacts, n_images: int):
 
 
 def eigenvector_explorer(artifacts: DecompositionArtifacts, images: Tensor, k: int = 3, n_images: int = 3,
-                         image_shape: tuple[int, int] | None = None, save_as: str | None = None):
+                         image_shape: tuple[int, int, int] | None = None, save_as: str | None = None):
     """Pick a class (menu) and one of its k most positive or k most negative eigenvectors (slider).
 
     Shows the eigenvector as an image, the class's spectrum with the chosen eigenvalue
     marked, and the `n_images` rows of `images` with the largest `|lambda (v . x)^2|`.
     """
-    if artifacts.eigenvectors_input is None:
+    if artifacts.pixel_eigenvectors is None:
         raise ValueError("the explorer needs pixel-space eigenvectors (a one-layer decomposition)")
-    flat = images.reshape(len(images), -1).to(artifacts.eigenvectors_input.dtype)
-    image_shape = image_shape_of(flat.shape[1], image_shape)
+    flat = images.reshape(len(images), -1).to(artifacts.pixel_eigenvectors.dtype)
+    grid = pixel_grid(flat.shape[1], image_shape)
     ranks = [-(j + 1) for j in range(k)] + list(range(k))  # most positive first, then most negative
     fig = _empty_figure(artifacts, n_images)
 
@@ -92,7 +91,7 @@ def eigenvector_explorer(artifacts: DecompositionArtifacts, images: Tensor, k: i
     for c, name in enumerate(artifacts.names()):
         for rank in ranks:
             steps.append({"method": "update", "label": f"{name} {rank_label(rank, artifacts.width)}",
-                          "args": _step(artifacts, flat, c, rank, n_images, image_shape)})
+                          "args": _step(artifacts, flat, c, rank, n_images, grid)})
         first = steps[-len(ranks)]["args"]
         buttons.append({"method": "update", "label": f"class {name}",
                         "args": [first[0], {**first[1], "sliders[0].active": len(steps) - len(ranks)}]})
@@ -114,20 +113,21 @@ def eigenvector_explorer(artifacts: DecompositionArtifacts, images: Tensor, k: i
 
 
 def plot_explorer_view(artifacts: DecompositionArtifacts, images: Tensor, c: int = 0, rank: int = -1,
-                       n_images: int = 3, image_shape: tuple[int, int] | None = None, save_as: str | None = None):
+                       n_images: int = 3, image_shape: tuple[int, int, int] | None = None,
+                       save_as: str | None = None):
     """One state of `eigenvector_explorer` as a matplotlib figure: class c's eigenvector at `rank`
     (-1 the most positive), its place in the spectrum, and the images that activate it most."""
-    flat = images.reshape(len(images), -1).to(artifacts.eigenvectors_input.dtype)
-    image_shape = image_shape_of(flat.shape[1], image_shape)
+    flat = images.reshape(len(images), -1).to(artifacts.pixel_eigenvectors.dtype)
+    grid = pixel_grid(flat.shape[1], image_shape)
     lam = float(artifacts.eigenvalues[c, rank])
     fig, axes = plt.subplots(1, 2 + n_images, figsize=(2.3 * (2 + n_images), 2.4), layout="constrained",
                              width_ratios=[1, 1.4] + [1] * n_images)
-    show_eigenvector(axes[0], artifacts.eigenvectors_input[c, rank], "eigenvector (red > 0 > blue)",
-                     image_shape=image_shape)
+    show_eigenvector(axes[0], artifacts.pixel_eigenvectors[c, rank], "eigenvector (red > 0 > blue)",
+                     grid=grid)
     index = torch.arange(artifacts.width)[rank]
     draw_spectrum(axes[1], artifacts.eigenvalues[c], index[None] if lam > 0 else [], index[None] if lam < 0 else [])
     for j, i in enumerate(_top_images(artifacts, flat, c, rank, n_images)):
-        axes[2 + j].imshow(to_numpy(flat[i].reshape(*image_shape)), cmap="Greys")
+        axes[2 + j].imshow(to_numpy(flat[i].reshape(*grid)), cmap="Greys")
         axes[2 + j].set(xticks=[], yticks=[], title=f"top input {j + 1}")
     fig.suptitle(f"class {artifacts.names()[c]}, eigenvector {rank_label(rank, artifacts.width)}: λ = {lam:+.3f}")
     return maybe_save(fig, save_as)

@@ -7,18 +7,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .images import EIGEN_CMAP, to_numpy
-from .save import maybe_save
+from .base import EIGEN_CMAP, maybe_save, to_numpy
 
 
 def plot_group_training(histories: dict[str, pd.DataFrame], title: str = "", save_as: str | None = None):
-    """Loss (log scale) and accuracy per step, train solid and held-out dashed, one colour per run."""
+    """Loss (log scale) and accuracy per step, train solid and held-out dashed, one colour per run.
+
+    `histories`: each run's `metrics()` (full-batch training: epoch = step)."""
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.2), layout="constrained")
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for colour, (label, frame) in zip(colours, histories.items(), strict=False):
         for split, style in (("train", "-"), ("test", "--")):
-            ax_loss.plot(frame["step"], frame[f"{split}_loss"], style, color=colour, label=f"{label}, {split}")
-            ax_acc.plot(frame["step"], frame[f"{split}_acc"], style, color=colour, label=f"{label}, {split}")
+            ax_loss.plot(frame["epoch"], frame[f"{split}_loss"], style, color=colour, label=f"{label}, {split}")
+            ax_acc.plot(frame["epoch"], frame[f"{split}_acc"], style, color=colour, label=f"{label}, {split}")
     ax_loss.set(yscale="log", xlabel="full-batch step", ylabel="cross-entropy", title="loss")
     ax_acc.set(xlabel="full-batch step", ylabel="accuracy", title="accuracy (dashed: held-out pairs)",
                ylim=(-0.02, 1.02))

@@ -7,8 +7,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .images import to_numpy
-from .save import maybe_save
+from .base import maybe_save, to_numpy
 
 
 def plot_truncation_curves(curves: dict, full_accuracy: float, xlabel: str = "components kept per class",

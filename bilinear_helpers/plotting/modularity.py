@@ -7,8 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .images import EIGEN_CMAP, to_numpy
-from .save import maybe_save
+from .base import EIGEN_CMAP, maybe_save, to_numpy
 
 
 def _cluster_lines(ax, n_rows: int, n_cols: int, n_clusters: int) -> None:

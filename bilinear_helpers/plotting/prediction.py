@@ -7,8 +7,7 @@ from jaxtyping import Float
 from torch import Tensor
 
 from ..artifacts import DecompositionArtifacts
-from .images import image_shape_of, rank_label, show_eigenvector
-from .save import maybe_save
+from .base import maybe_save, pixel_grid, rank_label, show_eigenvector
 
 
 def plot_prediction(artifacts: DecompositionArtifacts, image: Tensor, contributions: Float[Tensor, "cls comp"],
@@ -25,7 +24,7 @@ def plot_prediction(artifacts: DecompositionArtifacts, image: Tensor, contributi
     grid = fig.add_gridspec(n_classes, 2 + k, width_ratios=[1.3, 2.4] + [1] * k)
     ax_img = fig.add_subplot(grid[:, 0])
     flat = image.detach().cpu().reshape(-1)
-    ax_img.imshow(flat.reshape(*image_shape_of(flat.numel())).numpy(), cmap="Greys", vmin=0, vmax=1)
+    ax_img.imshow(flat.reshape(*pixel_grid(flat.numel())).numpy(), cmap="Greys", vmin=0, vmax=1)
     ax_img.set_axis_off()
     ax_img.set_title("input" + (f" (label {true_label})" if true_label is not None else ""), fontsize=10)
     for row, c in enumerate(top_classes):
@@ -38,10 +37,10 @@ def plot_prediction(artifacts: DecompositionArtifacts, image: Tensor, contributi
         ax.set_yticks(range(len(values))[::-1], labels, fontsize=8)
         ax.axvline(0, color="k", linewidth=0.5)
         ax.set_title(f"class {names[c]}: logit {float(logits[c]):.2f}", fontsize=10)
-        if artifacts.eigenvectors_input is None:
+        if artifacts.pixel_eigenvectors is None:
             continue
         for j, i in enumerate(leading.tolist()):
-            show_eigenvector(fig.add_subplot(grid[row, 2 + j]), artifacts.eigenvectors_input[c, i],
+            show_eigenvector(fig.add_subplot(grid[row, 2 + j]), artifacts.pixel_eigenvectors[c, i],
                              f"{labels[j]}: λ={float(artifacts.eigenvalues[c, i]):+.2f}\n"
                              f"adds {float(contributions[c, i]):+.2f}")
     fig.suptitle("logit = Σ λ_i (v_i · Ex)²: the largest terms of the top classes "

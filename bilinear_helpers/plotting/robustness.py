@@ -6,8 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .images import to_numpy
-from .save import maybe_save
+from .base import maybe_save, to_numpy
 
 
 def plot_clean_vs_noisy(panels: dict, own_label: str = "own class", xlabel: str = "projection, clean input",

@@ -7,8 +7,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .images import EIGEN_CMAP, to_numpy
-from .save import maybe_save
+from .base import EIGEN_CMAP, maybe_save, to_numpy
 
 
 def draw_spectrum(ax, eigenvalues: Tensor, positive: Tensor, negative: Tensor, title: str = "spectrum"):
@@ -42,7 +41,7 @@ def plot_spectra(artifacts, classes=None, n_marked: int = 3, ncols: int = 5, sav
 
 def plot_interaction_matrix(matrix: Tensor, eigenvectors: Tensor | None = None, n_eigen_shown: int = 32,
                             hidden_basis: bool = True, title: str = "", save_as: str | None = None):
-    """An interaction matrix `Q [d, d]` as an image; given its eigenvectors `V [d, comp]`, also `V^T Q V`.
+    """An interaction matrix `Q [d, d]` as an image; given its eigenvectors as rows `V [comp, d]`, also `V Q V^T`.
 
     The eigenbasis panel is the same matrix in its eigenbasis (diagonal: the eigenvalues),
     the eigenvectors ordered by |lambda| and the first `n_eigen_shown` of them shown; each
@@ -51,7 +50,7 @@ def plot_interaction_matrix(matrix: Tensor, eigenvectors: Tensor | None = None, 
     """
     panels = {f"in the hidden basis ({len(matrix)} x {len(matrix)})": matrix} if hidden_basis else {}
     if eigenvectors is not None:
-        rotated = eigenvectors.T @ matrix @ eigenvectors
+        rotated = eigenvectors @ matrix @ eigenvectors.T
         order = rotated.diagonal().abs().argsort(descending=True)[:n_eigen_shown]
         panels[f"in its eigenbasis: the top {len(order)} by |λ|"] = rotated[order][:, order]
     if not panels:

@@ -7,7 +7,7 @@ import os
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from .save import maybe_save
+from .base import maybe_save
 
 
 def plot_training_curves(metrics: pd.DataFrame | str | os.PathLike, title: str = "", save_as: str | None = None):

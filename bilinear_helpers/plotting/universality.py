@@ -5,8 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .images import to_numpy
-from .save import maybe_save
+from .base import maybe_save, to_numpy
 
 
 def plot_weight_spectra(spectra: dict, save_as: str | None = None):

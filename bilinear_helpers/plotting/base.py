@@ -1,8 +1,11 @@
-"""Images and pixel-space eigenvectors: grids, tables, one eigenvector on a diverging map."""
+"""What every figure uses: saving into `figures/` (PNG for matplotlib, HTML for plotly, stable from run to
+run), images and pixel-space eigenvectors as grids and tables, one eigenvector on a diverging map."""
 
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -10,9 +13,37 @@ import torch
 from jaxtyping import Float
 from torch import Tensor
 
-from .save import maybe_save
+from ..paths import atomic_write, atomic_write_text, figures_dir
 
 EIGEN_CMAP = "RdBu_r"  # red: positive pixels, blue: negative, white: zero
+PNG_DPI = 110
+
+
+def save_figure(fig, name: str, folder: str | os.PathLike | None = None) -> Path:
+    """Save a matplotlib figure as `<name>.png` or a plotly figure as `<name>.html`.
+
+    Plotly pages load plotly.js from a CDN and use the fixed div id `bilinear-<name>`.
+    Returns the path written (inside `figures/` unless `folder` is given).
+    """
+    folder = figures_dir(folder)
+    if hasattr(fig, "to_html"):  # plotly
+        html = fig.to_html(include_plotlyjs="cdn", full_html=True, div_id=f"bilinear-{name}")
+        return atomic_write_text(folder / f"{name}.html", html)
+    return atomic_write(folder / f"{name}.png",
+                        lambda f: fig.savefig(f, format="png", dpi=PNG_DPI, bbox_inches="tight",
+                                              metadata={"Software": None}))
+
+
+def maybe_save(fig, save_as: str | None):
+    """`fig`, saved first under `save_as` when one is given."""
+    if save_as:
+        save_figure(fig, save_as)
+    return fig
+
+
+def figure_name(notebook: str, name: str, enabled: bool = True) -> str | None:
+    """`<notebook>_<name>` for `save_as=`, or None (nothing saved) when `enabled` is False."""
+    return f"{notebook}_{name}" if enabled else None
 
 
 def to_numpy(x: Tensor) -> np.ndarray:
@@ -20,15 +51,17 @@ def to_numpy(x: Tensor) -> np.ndarray:
     return x.detach().cpu().to(torch.float64).numpy()
 
 
-def image_shape_of(n_values: int, image_shape: tuple[int, int] | None = None) -> tuple[int, int]:
-    """`image_shape` if given, else the square that `n_values` pixels make (an error if none does)."""
+def pixel_grid(n_values: int, image_shape: tuple[int, int, int] | None = None) -> tuple[int, int]:
+    """(height, width) to draw `n_values` pixels: from `image_shape` (C, H, W) with one channel when
+    given, else the square they make (an error if none does)."""
     if image_shape is not None:
-        if math.prod(image_shape) != n_values:
-            raise ValueError(f"image_shape {tuple(image_shape)} does not hold {n_values} values")
-        return tuple(image_shape)
+        if len(image_shape) != 3 or image_shape[0] != 1 or math.prod(image_shape) != n_values:
+            raise ValueError(f"image_shape must be (1, height, width) holding {n_values} values, got "
+                             f"{tuple(image_shape)}")
+        return tuple(image_shape[1:])
     side = math.isqrt(n_values)
     if side * side != n_values:
-        raise ValueError(f"{n_values} values are not a square image: pass image_shape=(height, width)")
+        raise ValueError(f"{n_values} values are not a square image: pass image_shape=(1, height, width)")
     return side, side
 
 
@@ -38,10 +71,12 @@ def rank_label(index: int, width: int) -> str:
     return f"+{width - index}" if index >= width / 2 else f"-{index + 1}"
 
 
-def show_eigenvector(ax, image: Tensor, title: str = "", vmax: float | None = None, image_shape=None):
-    """One pixel-space eigenvector on a diverging map centred on zero with symmetric limits."""
+def show_eigenvector(ax, image: Tensor, title: str = "", vmax: float | None = None,
+                     grid: tuple[int, int] | None = None):
+    """One pixel-space eigenvector on a diverging map centred on zero with symmetric limits, drawn on
+    `grid` (height, width; None: `pixel_grid` of its size)."""
     image = image.detach().cpu().to(torch.float64)
-    image = image.reshape(*image_shape_of(image.numel(), image_shape))
+    image = image.reshape(*(grid or pixel_grid(image.numel())))
     vmax = float(image.abs().max()) if vmax is None else vmax
     im = ax.imshow(image.numpy(), cmap=EIGEN_CMAP, vmin=-vmax, vmax=vmax, interpolation="nearest")
     ax.set_xticks([])
@@ -57,12 +92,12 @@ def plot_image_grid(
     ncols: int = 8,
     cmap: str = "Greys",
     diverging: bool = False,
-    image_shape: tuple[int, int] | None = None,
+    image_shape: tuple[int, int, int] | None = None,
     save_as: str | None = None,
 ):
     """Images in a grid; `diverging=True` centres a red-blue map on zero with symmetric limits."""
     flat = images.detach().cpu().reshape(len(images), -1)
-    images = flat.reshape(len(flat), *image_shape_of(flat.shape[1], image_shape))
+    images = flat.reshape(len(flat), *pixel_grid(flat.shape[1], image_shape))
     nrows = int(np.ceil(len(images) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(1.3 * ncols, 1.45 * nrows), squeeze=False, layout="constrained")
     vmax = float(images.abs().max()) if diverging else None

@@ -1,6 +1,6 @@
 """The training loop: schedules, noise, one epoch, evaluation, weight decay's reach.
 
-`experiments.train_image_experiment` ties these to data, a model and a run folder.
+`runs.train_run` ties these to data, a model and a run folder.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from torch import nn
 from torch.nn import functional as F
 from torch.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, LRScheduler
 
-from .config import SCHEDULES
-from .models import accuracy
+from ..config import SCHEDULES
+from ..models import accuracy
 
-METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr")
+METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "lr")
 
 
 SEED_EPOCHS = 64  # the seed notebook's run length, over which the "warmup_step" shape is defined
@@ -125,32 +125,3 @@ def weight_decay_factor(learning_rates: list[float], steps_per_epoch: int, weigh
     for lr in learning_rates:
         factor *= (1.0 - lr * weight_decay) ** steps_per_epoch
     return factor
-
-
-def train_full_batch(model: nn.Module, train: tuple, test: tuple, steps: int, lr: float = 1e-3,
-                     weight_decay: float = 1.0, betas: tuple[float, float] = (0.9, 0.98), log_every: int = 50,
-                     device: str | torch.device = "cpu"):
-    """AdamW on the whole training set at every step; a pandas DataFrame of the curves.
-
-    `train` and `test` are (inputs, labels) full batches (e.g. `GroupTask.split`). Each step
-    is one `train_one_epoch` over a one-batch loader. Every `log_every` steps (and at the
-    last) a row: step, train_loss, train_acc (before that step's update), test_loss, test_acc.
-    """
-    import pandas as pd
-
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    device = torch.device(device)
-    model.to(device)
-    train_batch = [tuple(t.to(device) for t in train)]
-    test_batch = [tuple(t.to(device) for t in test)]
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay, betas=betas)
-    rows = []
-    for step in range(1, steps + 1):
-        train_loss, train_acc = train_one_epoch(model, train_batch, optimizer, 0.0, device)
-        if step % log_every == 0 or step == steps or step == 1:
-            test_loss, test_acc = evaluate(model, test_batch, F.cross_entropy, device)
-            rows.append({"step": step, "train_loss": train_loss, "train_acc": train_acc,
-                         "test_loss": test_loss, "test_acc": test_acc})
-    model.eval()
-    return pd.DataFrame(rows)

@@ -12,8 +12,8 @@ import torch
 from torch import Tensor
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
 
-from .data import load_image_dataset
-from .runtime import resolve_device
+from ..runtime import resolve_device
+from .images import load_image_dataset
 
 
 def _field(section, key: str, default=None):

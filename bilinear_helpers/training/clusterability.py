@@ -14,7 +14,7 @@ import torch
 from jaxtyping import Float, Int64
 from torch import Tensor, nn
 
-from .models import BilinearImageClassifier
+from ..models import BilinearImageClassifier
 
 
 def block_clusters(n_units: int, n_clusters: int) -> Int64[Tensor, " unit"]:
@@ -45,11 +45,12 @@ def clustered_weights(model: nn.Module, n_clusters: int) -> list[tuple[Tensor, T
     contiguous clusters too, so that each class reads mostly one cluster.
     """
     hidden = block_clusters(model.d_hidden, n_clusters)
+    weights = model.weight_matrices()
     if isinstance(model, BilinearImageClassifier):
-        blocks = [(block.linear.weight, torch.cat([hidden, hidden]), hidden) for block in model.blocks]
-        readout = (model.head.weight, block_clusters(model.d_output, n_clusters), hidden)
+        blocks = [(weights[f"block {i}"], torch.cat([hidden, hidden]), hidden) for i in range(model.n_layer)]
+        readout = (weights["readout"], block_clusters(model.d_output, n_clusters), hidden)
         return [*blocks, readout]
-    return [(block[0].weight, hidden, hidden) for block in model.blocks]
+    return [(weights[f"block {i}"], hidden, hidden) for i in range(model.n_layer)]
 
 
 def clusterability_penalty(strength: float, n_clusters: int):

@@ -22,10 +22,11 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .config import ConfigError, ExperimentConfig
-from .models import build_image_classifier
-from .paths import atomic_write
-from .runtime import resolve_device
+from ..checks import ConfigError
+from ..config import ExperimentConfig
+from ..models import build_image_classifier
+from ..paths import atomic_write
+from ..runtime import resolve_device
 
 FORMAT_VERSION = 1
 REQUIRED_KEYS = ("format_version", "model_state_dict", "config", "epoch", "metrics", "content_sha256")

