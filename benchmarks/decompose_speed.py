@@ -16,8 +16,8 @@ import time
 
 import torch
 
-from bilinear_helpers import BilinearImageClassifier, build_bilinear_tensor, decompose_bilinear_model
-from bilinear_helpers.decomposition import project_eigenvectors_to_input, symmetrize_bilinear_tensor
+from bilinear_helpers import BilinearImageClassifier, decompose_bilinear_model, raw_interaction_matrices, symmetrize
+from bilinear_helpers.decomposition import project_to_pixels
 
 TARGET_SECONDS = 10.0
 
@@ -34,9 +34,9 @@ def main() -> None:
     args = parser.parse_args()
     model = BilinearImageClassifier(d_hidden=args.d_hidden, d_output=10, seed=0)
 
-    tensor, t_tensor = timed(lambda: build_bilinear_tensor(model, dtype=torch.float64))
-    (values, vectors), t_eigh = timed(lambda: torch.linalg.eigh(symmetrize_bilinear_tensor(tensor)))
-    _, t_project = timed(lambda: project_eigenvectors_to_input(vectors, model.embedding_weight))
+    tensor, t_tensor = timed(lambda: raw_interaction_matrices(model, dtype=torch.float64))
+    (values, vectors), t_eigh = timed(lambda: torch.linalg.eigh(symmetrize(tensor)))
+    _, t_project = timed(lambda: project_to_pixels(vectors.mT, model.embedding_weight))
     _, t_total = timed(lambda: decompose_bilinear_model(model))
 
     threads = torch.get_num_threads()

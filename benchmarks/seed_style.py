@@ -15,7 +15,7 @@ import torch
 import torchvision
 from torch.nn import functional as F
 
-from bilinear_helpers.idx import write_idx
+from bilinear_helpers.data.idx import write_idx
 
 SEED_BATCH_SIZE = 100
 

@@ -1,6 +1,6 @@
 """Time to accuracy: seconds until a one-layer model first reaches a test accuracy, two ways.
 
-Both train the `mnist_baseline` architecture (784 -> 256, one bilinear block, head to 10)
+Both train the `mnist_baseline` architecture (784 -> 256, one bilinear block, readout to 10)
 on the same training images and score the same test images after every epoch; the clock
 stops while they are scored. In one run:
 
@@ -34,16 +34,9 @@ import torch
 from seed_style import SEED_BATCH_SIZE, seed_style_epoch, seed_style_loader, write_mnist_idx
 from torch.nn import functional as F
 
-from bilinear_helpers import (
-    build_image_classifier,
-    build_scheduler,
-    evaluate,
-    load_image_dataset,
-    make_config,
-    resolve_device,
-)
-from bilinear_helpers.loaders import tensor_loader
-from bilinear_helpers.training import train_one_epoch
+from bilinear_helpers import build_image_classifier, evaluate, load_image_dataset, make_config, resolve_device
+from bilinear_helpers.data.loaders import tensor_loader
+from bilinear_helpers.training import build_scheduler, train_one_epoch
 
 SEED_WEIGHT_DECAY, SEED_EPOCHS = 0.5, 64  # the seed notebook's recipe
 

@@ -1,7 +1,7 @@
 """Training throughput: the seed notebook's data pipeline against the project's loop.
 
 One epoch of the `two_layer_mnist` architecture (784 -> 300, two bilinear blocks of
-width 300, head to 10; input noise 0.33, layer noise 0.33, AdamW) over generated
+width 300, readout to 10; input noise 0.33, layer noise 0.33, AdamW) over generated
 MNIST-shaped images, timed three ways in one run:
 
 1. seed-style: the seed notebook's loop. A torchvision MNIST Dataset (read from IDX files
@@ -41,8 +41,8 @@ import torch
 from seed_style import SEED_BATCH_SIZE, seed_style_epoch, seed_style_loader, write_mnist_idx
 
 from bilinear_helpers import BilinearImageClassifier, make_config, resolve_device
-from bilinear_helpers.loaders import tensor_loader
-from bilinear_helpers.training import add_layer_noise, train_one_epoch
+from bilinear_helpers.data.loaders import tensor_loader
+from bilinear_helpers.training.loop import add_layer_noise, train_one_epoch
 
 RECOMMENDED_BATCH_SIZE = 2048
 TARGET_SHARE = 0.5
@@ -123,8 +123,8 @@ def training_flops_per_image(d_input: int = 784, d_hidden: int = 300, n_layer: i
     """
     embed = 2 * 2 * d_input * d_hidden
     blocks = n_layer * 3 * 2 * d_hidden * 2 * d_hidden
-    head = 3 * 2 * d_hidden * d_output
-    return embed + blocks + head
+    readout = 3 * 2 * d_hidden * d_output
+    return embed + blocks + readout
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import ExperimentConfig
@@ -35,35 +35,28 @@ class RunError(RuntimeError):
 
 
 
+RUN_FILES = {"metrics_path": "metrics.csv", "best_checkpoint_path": "best.pt", "latest_checkpoint_path": "latest.pt",
+             "summary_path": "summary.json"}
+
+
 @dataclass(frozen=True)
 class RunLayout:
     """Where the files of one run live."""
 
     run_dir: Path
+    metrics_path: Path = field(init=False)  # metrics.csv: one row per logged epoch
+    best_checkpoint_path: Path = field(init=False)  # best.pt: best validation accuracy (the last epoch without one)
+    latest_checkpoint_path: Path = field(init=False)  # latest.pt: the last epoch
+    summary_path: Path = field(init=False)  # summary.json: what the run reached, written last
 
     @classmethod
     def for_config(cls, config: ExperimentConfig) -> RunLayout:
         return cls(runs_dir(config.dataset.root) / config.run_name)
 
-    @property
-    def metrics_path(self) -> Path:
-        """`metrics.csv`: one row per logged epoch."""
-        return self.run_dir / "metrics.csv"
-
-    @property
-    def best_checkpoint_path(self) -> Path:
-        """`best.pt`: the checkpoint with the best validation accuracy (the last when there is no validation set)."""
-        return self.run_dir / "best.pt"
-
-    @property
-    def latest_checkpoint_path(self) -> Path:
-        """`latest.pt`: the checkpoint of the last epoch."""
-        return self.run_dir / "latest.pt"
-
-    @property
-    def summary_path(self) -> Path:
-        """`summary.json`: what the run reached, written last."""
-        return self.run_dir / "summary.json"
+    def __post_init__(self):
+        object.__setattr__(self, "run_dir", Path(self.run_dir))
+        for name, file in RUN_FILES.items():
+            object.__setattr__(self, name, self.run_dir / file)
 
     def is_complete(self) -> bool:
         return self.summary_path.is_file() and self.best_checkpoint_path.is_file()
