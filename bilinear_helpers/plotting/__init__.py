@@ -9,6 +9,7 @@ from .base import (
     PNG_DPI,
     figure_name,
     maybe_save,
+    pixel_grid,
     plot_eigenvector_table,
     plot_image_grid,
     rank_label,
