@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,6 +160,17 @@ class DecompositionArtifacts:
             raise FileNotFoundError(f"no {DECOMPOSITION_FILE} in {directory}: run decompose_bilinear_model and save")
         try:
             payload = torch.load(path, map_location="cpu", weights_only=True)
-            return cls(**payload)
-        except Exception as exc:  # unpickling refused, truncated file, or unexpected fields
-            raise ValueError(f"{path} is not a readable decomposition ({exc}); decompose the model again") from None
+        except pickle.UnpicklingError as exc:
+            if "Unsupported global" not in str(exc):  # not a torch file at all
+                raise ValueError(f"{path} is not a readable decomposition (corrupt); decompose the model again"
+                                 ) from None
+            raise ValueError(  # pickled objects or code, which a safe load never runs
+                f"refused to load {path}: it holds pickled Python objects, which are never executed here. "
+                "Decompose the model again and save it with DecompositionArtifacts.save") from None
+        except Exception as exc:  # truncated or corrupt
+            raise ValueError(f"{path} is not a readable decomposition ({type(exc).__name__}); decompose the model "
+                             "again") from None
+        if not isinstance(payload, dict) or set(payload) != set(SAVED_FIELDS):
+            raise ValueError(f"{path} is not a decomposition saved by this version: expected the fields "
+                             f"{list(SAVED_FIELDS)}; decompose the model again")
+        return cls(**payload)

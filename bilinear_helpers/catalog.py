@@ -56,7 +56,8 @@ def parse_group_name(name: str) -> tuple[str, int] | None:
     family, low, high, _ = GROUP_FAMILIES[text[0].upper()]
     n = int(text[1:])
     if not low <= n <= high:
-        raise ConfigError(f"{name!r}: n of a {family} group must be from {low} to {high}, got {n}")
+        raise ConfigError(f"{name!r}: n of the {family} group {text[0].upper()}<n> must be from {low} to {high}, "
+                          f"got {n}")
     return family, n
 
 

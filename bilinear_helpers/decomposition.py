@@ -179,7 +179,11 @@ def decompose_direction(
     model = check_decomposable(model)
     index, dtype = model.block_index(block), _check_dtype(dtype)
     if not isinstance(direction, Tensor):
-        direction = torch.as_tensor(np.asarray(direction, dtype=np.float64))
+        try:
+            direction = torch.as_tensor(np.asarray(direction, dtype=np.float64))
+        except (TypeError, ValueError):
+            raise ValueError(f"a direction is numbers [d] or [K, d] (a tensor, array or nested list), got "
+                             f"{type(direction).__name__} {direction!r:.60}") from None
     width = model.d_hidden
     if direction.ndim not in (1, 2) or direction.shape[-1] != width:
         raise ValueError(f"a direction in the output space of block {block} is [{width}] or [K, {width}], "

@@ -11,7 +11,7 @@ preset records its own length as `train.full_steps`; a run shortened by an overr
 from __future__ import annotations
 
 from .catalog import SOURCE_OFFLINE_SAMPLE, SOURCE_TORCHVISION
-from .checks import check_choice
+from .checks import ConfigError, check_choice
 from .config import DatasetConfig, ExperimentConfig, ModelConfig, TrainConfig
 
 
@@ -99,4 +99,9 @@ def accuracy_bound(config: ExperimentConfig, dataset_source: str, full_length: b
     """The test accuracy a run must reach: its data's bound, or 0.5 for a smoke run."""
     if not full_length:
         return SHORT_RUN_BOUND
-    return ACCURACY_BOUNDS[(config.dataset.name, dataset_source, min(config.model.n_layer, 2))]
+    key = (config.dataset.name, dataset_source, min(config.model.n_layer, 2))
+    if key not in ACCURACY_BOUNDS:
+        raise ConfigError(f"no test-accuracy bound is set for {config.dataset.name} ({dataset_source}, "
+                          f"{key[2]} block(s)); the bounds cover {sorted({k[0] for k in ACCURACY_BOUNDS})}: "
+                          "check such a run against a number of your own")
+    return ACCURACY_BOUNDS[key]

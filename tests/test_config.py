@@ -1,26 +1,35 @@
-"""Typed configs: defaults, presets, flat overrides, and every bad value refused before work starts."""
+"""Typed configs: defaults, flat overrides, the run name, and every bad value refused before work starts."""
 
 import numpy as np
 import pytest
 import torch
 
-from bilinear_helpers import PRESETS, ConfigError, ExperimentConfig, TrainConfig, make_config, resolve_config, run_name
-from bilinear_helpers.config import DEFAULT_STEPS
+from bilinear_helpers import ConfigError, ExperimentConfig, make_config
+from bilinear_helpers.config import DEFAULT_STEPS, NOT_HASHED, DatasetConfig, TrainConfig
 
 from .conftest import tiny_config
 
 
-def test_resolve_config_fills_defaults_and_rejects_unknown_keys():
-    cfg = resolve_config({"train": {"epochs": 2}})
+def config(patch: dict) -> ExperimentConfig:
+    return ExperimentConfig.from_dict(patch)
+
+
+def test_from_dict_fills_defaults_and_rejects_unknown_keys():
+    cfg = config({"train": {"epochs": 2}})
     assert cfg.train.epochs == 2 and cfg.train.schedule == "cosine" and cfg.model.d_hidden == 256
+    assert cfg.train.adam_beta2 == 0.999 and cfg.train.eval_every == 1 and cfg.train.full_steps is None
+    assert cfg.dataset.train_fraction == 0.3
+    assert ExperimentConfig.from_dict(cfg) is cfg
     with pytest.raises(ConfigError, match=r"config section 'train'.*'epoch' \(did you mean 'epochs'\?\)"):
-        resolve_config({"train": {"epoch": 2}})
-    with pytest.raises(ConfigError, match="unknown key.*'trian'"):
-        resolve_config({"trian": {}})
+        config({"train": {"epoch": 2}})
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) in the config: 'trian'"):
+        config({"trian": {}})
     with pytest.raises(ConfigError, match="config section 'model'.*'width'"):
-        resolve_config({"model": {"width": 3}})
-    with pytest.raises(ConfigError, match="section 'train' must be a dict"):
-        resolve_config({"train": 3})
+        config({"model": {"width": 3}})
+    with pytest.raises(ConfigError, match="section 'train' must be a dict, got int"):
+        config({"train": 3})
+    with pytest.raises(ConfigError, match="a config must be a dict or an ExperimentConfig, got list"):
+        ExperimentConfig.from_dict([])
 
 
 @pytest.mark.parametrize(
@@ -29,6 +38,7 @@ def test_resolve_config_fills_defaults_and_rejects_unknown_keys():
         ({"train": {"schedule": "linear"}}, "unknown train.schedule 'linear'"),
         ({"train": {"device": "tpu"}}, "unknown train.device 'tpu'"),
         ({"dataset": {"name": "svhn"}}, "unknown dataset 'svhn'"),
+        ({"dataset": {"name": "S9"}}, "n of the symmetric group S<n> must be from 2 to 6, got 9"),
         ({"train": {"epochs": 0}}, r"train.epochs must be >= 1, got 0"),
         ({"train": {"epochs": True}}, r"train.epochs must be a whole number, got True"),
         ({"train": {"epochs": 2.5}}, r"train.epochs must be a whole number"),
@@ -37,7 +47,10 @@ def test_resolve_config_fills_defaults_and_rejects_unknown_keys():
         ({"train": {"input_noise_std": True}}, r"train.input_noise_std must be a finite number, got True"),
         ({"train": {"val_fraction": 1.5}}, r"train.val_fraction must be in \[0.0, 1.0\)"),
         ({"train": {"val_fraction": "0.1"}}, r"train.val_fraction must be a finite number, got '0.1'"),
-        ({"experiment_name": "a/b"}, "experiment_name"),
+        ({"train": {"adam_beta2": 1.0}}, r"train.adam_beta2 must be in \[0.0, 1.0\), got 1.0"),
+        ({"train": {"eval_every": 0}}, r"train.eval_every must be >= 1, got 0"),
+        ({"train": {"full_steps": 0}}, r"train.full_steps must be >= 1, got 0"),
+        ({"experiment_name": "a/b"}, "experiment_name must be letters, digits, '-' and '_', got 'a/b'"),
         ({"seed": "a"}, r"seed must be a whole number, got 'a'"),
         ({"seed": 1.5}, r"seed must be a whole number, got 1.5"),
         ({"seed": 2**64}, r"seed must be in \[0, 4294967296\)"),
@@ -53,11 +66,20 @@ def test_resolve_config_fills_defaults_and_rejects_unknown_keys():
         ({"model": {"kind": "relu", "residual": True}}, "ReLU baseline has no residual"),
         ({"model": {"d_output": 5}}, r"model.d_output=5 does not match mnist's 10 classes: set d_output=10"),
         ({"model": {"d_input": 100}}, r"model.d_input=100 does not match mnist's images .*set d_input=784"),
+        ({"dataset": {"name": "S4"}}, r"model.d_input=784 does not match S4's two-hot pairs \(48 values\)"),
+        ({"dataset": {"name": "mnist", "train_fraction": 0.8}}, "train_fraction applies to group tables only"),
+        ({"dataset": {"name": "C5", "train_fraction": 0.0}}, "train_fraction must be above 0, got 0.0"),
+        ({"train": {"steps": 10, "epochs": 2}}, "set one of train.epochs and train.steps, not both"),
     ],
 )
 def test_bad_values_are_refused_naming_the_key_and_the_value(patch, message):
     with pytest.raises(ConfigError, match=message):
-        resolve_config(patch)
+        config(patch)
+
+
+def test_a_group_dataset_with_its_sizes_is_accepted():
+    cfg = config({"dataset": {"name": "S4", "train_fraction": 0.5}, "model": {"d_input": 48, "d_output": 24}})
+    assert cfg.dataset.train_fraction == 0.5 and cfg.model.d_input == 48
 
 
 @pytest.mark.parametrize("scalar", [np.float64, np.float32, lambda v: torch.tensor(v)])
@@ -75,11 +97,23 @@ def test_a_sweep_over_logspace_builds_plain_configs():
 
 
 def test_run_name_tracks_what_is_learned_not_where():
-    base = tiny_config()
-    assert run_name(base) == run_name(tiny_config(device="auto"))
-    assert run_name(base) != run_name(tiny_config(epochs=4))
-    assert run_name(base).startswith("tiny_")
-    assert run_name(base) == resolve_config(base).run_name
+    base = config(tiny_config())
+    assert base.run_name.startswith("tiny_") and len(base.run_name) == len("tiny_") + 8
+    assert base.run_name == config(tiny_config(device="auto")).run_name
+    assert base.run_name == config(dict(tiny_config(), dataset={"name": "mnist", "root": "/elsewhere"})).run_name
+    assert base.run_name == config(tiny_config(full_steps=123)).run_name
+    assert base.run_name != config(tiny_config(epochs=4)).run_name
+    assert base.run_name != config(dict(tiny_config(), seed=1)).run_name
+    assert NOT_HASHED == {"dataset": ("root",), "train": ("device", "full_steps")}
+
+
+def test_a_field_at_its_default_is_left_out_of_the_hash():
+    assert config({}).config_hash == ExperimentConfig().config_hash
+    explicit = config({"train": {"adam_beta2": 0.999, "eval_every": 1, "cluster_strength": 0.0, "n_clusters": 4},
+                       "model": {"bias": False, "gate": None}, "dataset": {"train_fraction": 0.3}})
+    assert explicit.config_hash == ExperimentConfig().config_hash
+    for knob in ({"adam_beta2": 0.98}, {"eval_every": 5}, {"n_clusters": 8}):  # no per-knob exceptions
+        assert config({"train": knob}).config_hash != ExperimentConfig().config_hash, knob
 
 
 def test_config_round_trips_through_a_dict():
@@ -88,43 +122,31 @@ def test_config_round_trips_through_a_dict():
     assert make_config(cfg) == cfg and make_config(cfg.to_dict(), epochs=3) == cfg
 
 
-def test_presets_keep_the_published_recipes():
-    two = make_config("two_layer_mnist")
-    assert two.model.d_hidden == 300 and two.model.n_layer == 2
-    for key, value in {"input_noise_std": 0.33, "layer_noise": 0.33, "lr": 1e-3, "batch_size": 100}.items():
-        assert getattr(two.train, key) == value, key  # the seed notebook's model; the length is a step budget
-    paper = make_config("paper_mnist")
-    assert paper.model.d_hidden == 512 and paper.model.n_layer == 1
-    for key, value in {"input_noise_std": 0.5, "weight_decay": 1.0, "batch_size": 2048, "schedule": "cosine",
-                       "epochs": 100, "steps": None}.items():
-        assert getattr(paper.train, key) == value, key
-    for name, dataset in (("mnist_baseline", "mnist"), ("fmnist_baseline", "fashion_mnist")):
-        cfg = make_config(name)
-        assert cfg.model.d_hidden == 256 and cfg.model.n_layer == 1 and cfg.dataset.name == dataset
-        assert cfg.train.steps == 3000 and cfg.train.epochs is None
-    assert set(PRESETS) == {"mnist_baseline", "fmnist_baseline", "two_layer_mnist", "paper_mnist"}
-
-
-def test_make_config_routes_flat_overrides_to_their_sections():
-    cfg = make_config("two_layer_mnist", epochs=3, d_hidden=20, dataset="fashion_mnist", data_root="/x", seed=4)
-    assert cfg.train.epochs == 3 and cfg.model.d_hidden == 20
+def test_replace_routes_flat_keys_to_their_sections():
+    cfg = ExperimentConfig().replace(epochs=3, d_hidden=20, dataset="fashion_mnist", data_root="/x", seed=4,
+                                     experiment_name="e")
+    assert cfg.train.epochs == 3 and cfg.train.steps is None and cfg.model.d_hidden == 20
     assert cfg.dataset.name == "fashion_mnist" and cfg.dataset.root == "/x" and cfg.seed == 4
-    assert PRESETS["two_layer_mnist"].train.steps == 3000  # presets are not mutated
+    assert cfg.experiment_name == "e"
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) in the overrides: 'hidden'"):
+        ExperimentConfig().replace(hidden=3)
+
+
+def test_a_new_dataset_brings_its_own_sizes_unless_they_are_given():
+    group = ExperimentConfig().replace(dataset="C7", train_fraction=0.5)
+    assert (group.model.d_input, group.model.d_output, group.dataset.train_fraction) == (14, 7, 0.5)
+    with pytest.raises(ConfigError, match="model.d_output=3 does not match C7's 7 classes"):
+        ExperimentConfig().replace(dataset="C7", d_output=3)
 
 
 def test_a_run_length_is_steps_or_epochs_never_both():
-    by_steps = make_config("mnist_baseline", steps=100)
-    assert (by_steps.train.steps, by_steps.train.epochs) == (100, None)
-    by_epochs = make_config("mnist_baseline", epochs=2)  # an epoch count replaces the preset's step budget
-    assert (by_epochs.train.steps, by_epochs.train.epochs) == (None, 2)
-    assert make_config(by_epochs, steps=50).train.epochs is None
     assert TrainConfig().steps == DEFAULT_STEPS and TrainConfig(epochs=4).steps is None
+    by_epochs = ExperimentConfig().replace(epochs=2)
+    assert (by_epochs.train.steps, by_epochs.train.epochs) == (None, 2)
+    by_steps = by_epochs.replace(steps=50)
+    assert (by_steps.train.steps, by_steps.train.epochs) == (50, None)
     with pytest.raises(ConfigError, match="one of train.epochs and train.steps, not both"):
-        make_config("mnist_baseline", steps=10, epochs=2)
-    with pytest.raises(ConfigError, match=r"train.steps must be >= 1"):
-        make_config("mnist_baseline", steps=0)
-    with pytest.raises(ConfigError, match="whole number"):
-        make_config("mnist_baseline", steps=2.5)
+        ExperimentConfig().replace(steps=10, epochs=2)
 
 
 @pytest.mark.parametrize(("steps", "batches", "epochs"), [(3000, 15, 200), (3000, 36, 84), (10, 211, 1), (211, 211, 1)])
@@ -135,10 +157,5 @@ def test_a_step_budget_becomes_enough_whole_epochs(steps, batches, epochs):
     assert TrainConfig(epochs=7).epochs_for(batches) == 7
 
 
-def test_make_config_rejects_unknown_presets_and_overrides():
-    with pytest.raises(ConfigError, match=r"unknown preset 'mnist'.*'mnist_baseline'"):
-        make_config("mnist")
-    with pytest.raises(ConfigError, match=r"'epoch' \(did you mean 'epochs'\?\)"):
-        make_config("mnist_baseline", epoch=3)
-    with pytest.raises(ConfigError, match="unknown dataset 'emnist'"):
-        make_config("mnist_baseline", dataset="emnist")
+def test_a_data_root_is_kept_as_a_string(tmp_path):
+    assert DatasetConfig("mnist", root=tmp_path).root == str(tmp_path)

@@ -116,7 +116,10 @@ def commit(staging: RunLayout, final: RunLayout, attempts: int = 20) -> RunLayou
             os.rename(staging.run_dir, final.run_dir)
         except OSError:  # another writer moved its run in between our two renames: go round again
             if retired is not None:
-                shutil.rmtree(retired, ignore_errors=True)
+                try:  # nothing moved in: put the old run back rather than lose it
+                    os.rename(retired, final.run_dir)
+                except OSError:  # another writer's complete run is in place: the old one can go
+                    shutil.rmtree(retired, ignore_errors=True)
             continue
         if retired is not None:
             shutil.rmtree(retired, ignore_errors=True)

@@ -113,8 +113,9 @@ def _metrics_csv(rows: list[dict]) -> str:
     return buffer.getvalue()
 
 
-def _check_finite(model: nn.Module, loss: float, epoch: int, config: ExperimentConfig) -> None:
-    if not math.isfinite(loss) or not all(torch.isfinite(p).all() for p in model.parameters()):
+def _check_finite(model: nn.Module, loss: float, epoch: int, config: ExperimentConfig, weights: bool) -> None:
+    """A TrainingDivergedError if the loss (or, with `weights`, any weight) is not finite."""
+    if not math.isfinite(loss) or (weights and not all(torch.isfinite(p).all() for p in model.parameters())):
         raise TrainingDivergedError(
             f"training {config.run_name} diverged at epoch {epoch} (loss {loss}): nothing was saved. "
             f"Lower the learning rate (lr={config.train.lr}) or the weight decay and train again.")
@@ -155,8 +156,9 @@ def train_run(config: dict | ExperimentConfig) -> TrainedRun:
                 model, bundle.train_loader, optimizer, train.input_noise_std, device, regularizer
             )
             scheduler.step()
-            _check_finite(model, train_loss, epoch, cfg)
-            if epoch % train.eval_every and epoch not in (1, epochs):
+            logged = epoch % train.eval_every == 0 or epoch in (1, epochs)
+            _check_finite(model, train_loss, epoch, cfg, weights=logged)
+            if not logged:
                 continue
             val_loss, val_acc = (evaluate(model, bundle.val_loader, F.cross_entropy, device)
                                  if bundle.val_loader is not None else (nan, nan))

@@ -19,7 +19,8 @@ def test_masks_satisfy_biorthogonality_in_hidden_space(model_and_artifacts, k):
     torch.testing.assert_close(masks.biorthogonality(), torch.eye(4 * k, dtype=torch.float64))
     torch.testing.assert_close(masks.masks.norm(dim=-1), torch.ones(4, dtype=torch.float64))
     # decoders are the most positive eigenvectors, leading first
-    torch.testing.assert_close(masks.decoders_hidden[2, 0], art.eigenvectors_hidden[2][:, -1])
+    torch.testing.assert_close(masks.decoders_hidden[2, 0], art.eigenvectors[2, -1])
+    torch.testing.assert_close(masks.decoders[2, 0], art.pixel_eigenvectors[2, -1])
 
 
 def test_a_mask_moves_only_its_own_decoder(model_and_artifacts):

@@ -3,7 +3,7 @@ import torch
 
 from bilinear_helpers import build_image_classifier, make_config
 from bilinear_helpers.analysis import CONVERGENCE_METRICS, convergence_metrics
-from bilinear_helpers.runs import RunLayout, TrainedRun
+from bilinear_helpers.training import RunLayout, TrainedRun
 
 
 def fresh_run(config, weight_decay_factor: float = 1.0) -> TrainedRun:
@@ -35,7 +35,7 @@ def test_weight_only_on_inked_pixels_scores_zero_on_uninked_ones(images):
     run = fresh_run(config)
     inked = images.flatten(1).amax(0) > 0
     with torch.no_grad():
-        run.model.embedding_weight[:, ~inked] = 0  # what full weight decay does to unread pixels
+        run.model.weight_matrices()["embedding"][:, ~inked] = 0  # what full weight decay does to unread pixels
     metrics = convergence_metrics(run, images)
     assert metrics["top eigenvector on uninked pixels"] == pytest.approx(0.0, abs=1e-12)
     assert metrics["cosine(E, E at init)"] < 1

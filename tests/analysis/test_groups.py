@@ -11,6 +11,7 @@ from bilinear_helpers.analysis import (
     cross_block_spectrum,
     explained_variance,
     irrep_basis,
+    irrep_block_content,
     irrep_fractions,
     key_irrep_share,
     key_irreps,
@@ -74,6 +75,16 @@ def test_block_rank_counts_the_irreps_matrix_elements(hand_built):
     assert torch.allclose(shares, torch.ones_like(shares), atol=1e-8)
     other = next(n for n in group.irreps if n != irrep)
     assert key_irrep_share(singular, left, group, [other], span).max() < 1e-8
+
+
+def test_the_irreps_part_of_the_block_holds_all_its_energy(hand_built):
+    group, _, irrep, model, _ = hand_built
+    content = irrep_block_content(cross_block(pair_interaction_matrices(model)), group)
+    assert set(content) == set(group.irreps)
+    assert content[irrep]["energy"] == pytest.approx(1.0, abs=1e-8)
+    assert content[irrep]["rank"] == content[irrep]["span"] == group.span_dimension(irrep)
+    assert content[irrep]["dimension"] == group.dimension(irrep)
+    assert all(part["energy"] < 1e-8 for name, part in content.items() if name != irrep)
 
 
 def test_irrep_fractions_split_any_function_among_irreps():

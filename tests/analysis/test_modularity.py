@@ -13,7 +13,7 @@ from bilinear_helpers.analysis import (
     distinct_top_classes,
     spectral_clusters,
 )
-from bilinear_helpers.clusterability import block_clusters, clusterability
+from bilinear_helpers.training import block_clusters, clusterability
 
 
 def test_spectral_clustering_recovers_a_planted_block_structure():
@@ -46,7 +46,7 @@ def test_ablating_every_cluster_gives_chance_and_none_changes_nothing(kind, data
     nothing = ablate_clusters(model, [], 2)
     assert torch.count_nonzero(nothing(images)) == 0  # every logit 0: argmax picks class 0, chance accuracy
     assert classwise_accuracy(nothing, images, labels, 4).tolist() == [1.0, 0.0, 0.0, 0.0]
-    assert model.blocks is not nothing.blocks and torch.count_nonzero(model.head.weight) > 0
+    assert model.blocks is not nothing.blocks and torch.count_nonzero(model.readout_weight) > 0
 
 
 def test_ablation_table_rows_and_overall(data):
@@ -70,8 +70,30 @@ def test_distinct_top_classes():
 
 
 def test_block_diagonal_matrices_give_every_eigenvector_to_one_cluster():
-    blocks = [torch.randn(3, 3, dtype=torch.float64) for _ in range(2)]
+    generator = torch.Generator().manual_seed(0)
+    blocks = [torch.randn(3, 3, dtype=torch.float64, generator=generator) for _ in range(2)]
     q = torch.block_diag(*[b + b.T for b in blocks])[None]
     assert block_diagonal_share(q, 2).item() == pytest.approx(1.0)
-    shares = cluster_shares(torch.linalg.eigh(q).eigenvectors, 2)
+    assert block_diagonal_share(torch.ones(1, 6, 6, dtype=torch.float64), 2).item() == pytest.approx(0.5)
+    shares = cluster_shares(torch.linalg.eigh(q).eigenvectors.mT, 2)  # eigenvectors as rows
     assert torch.allclose(shares.max(dim=-1).values, torch.ones(1, 6, dtype=torch.float64))
+
+
+def test_cluster_shares_read_eigenvectors_as_rows():
+    rows = torch.eye(4, dtype=torch.float64)[[2, 0, 3, 1]][None]  # component k is row k: units 2, 0, 3, 1
+    shares = cluster_shares(rows, 2)
+    assert shares.shape == (1, 4, 2)
+    assert shares[0].tolist() == [[0.0, 1.0], [1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]  # columns would give 0, 1, 0, 1
+
+
+def test_a_block_diagonal_bilinear_model_gives_every_eigenvector_to_one_cluster():
+    model = bh.BilinearImageClassifier(d_input=8, d_hidden=8, d_output=3, seed=0).double()
+    on = torch.block_diag(torch.ones(4, 4), torch.ones(4, 4)).double()
+    with torch.no_grad():
+        weights = model.weight_matrices()
+        weights["block 0"].mul_(torch.cat([on, on]))  # L and R read and write within their cluster
+    art = bh.decompose_bilinear_model(model)
+    assert torch.allclose(block_diagonal_share(art.interactions, 2), torch.ones(3, dtype=torch.float64))
+    shares = cluster_shares(art.eigenvectors, 2)
+    assert torch.allclose(shares.max(dim=-1).values, torch.ones(3, 8, dtype=torch.float64))
+    assert torch.allclose(shares.sum(dim=-1), torch.ones(3, 8, dtype=torch.float64))

@@ -1,8 +1,9 @@
+"""Low-rank versions of a decomposed model: keep a few eigen-components per class, or a few HOSVD terms."""
+
 import pytest
 import torch
 
 from bilinear_helpers import BilinearImageClassifier, decompose_bilinear_model
-from bilinear_helpers.analysis.image_metrics import hoyer_sparsity
 from bilinear_helpers.analysis.truncation import (
     hosvd,
     hosvd_accuracy,
@@ -69,52 +70,36 @@ def test_batched_accuracy_matches_one_batch(setup):
 
 def test_hosvd_at_full_rank_rebuilds_the_tensor(setup):
     model, art, x, y = setup
-    u, s, v = hosvd(art.bilinear_tensor)
+    u, s, v = hosvd(art.interactions)
     assert u.shape == (4, 4) and s.shape == (4,) and v.shape == (4, 10, 10)
     assert torch.all(s[:-1] >= s[1:])
-    torch.testing.assert_close(hosvd_truncated_tensor(art.bilinear_tensor, 4), art.bilinear_tensor)
+    torch.testing.assert_close(torch.einsum("cn,n,nij->cij", u, s, v), art.interactions)
+    torch.testing.assert_close(hosvd_truncated_tensor(art.interactions, 4), art.interactions)
+    torch.testing.assert_close(hosvd_truncated_tensor(art.raw_interactions, 9), art.raw_interactions)
     assert hosvd_accuracy(art, x, y, [4]) == [1.0]
-    one = hosvd_truncated_tensor(art.bilinear_tensor, 1)
+    one = hosvd_truncated_tensor(art.interactions, 1)
     assert torch.linalg.matrix_rank(one.reshape(4, -1)) == 1
-
-
-def test_hoyer_sparsity_bounds():
-    one_pixel = torch.zeros(784, dtype=torch.float64)
-    one_pixel[3] = 2.0
-    flat = torch.ones(784, dtype=torch.float64)
-    assert hoyer_sparsity(one_pixel).item() == pytest.approx(1.0)
-    assert hoyer_sparsity(flat).item() == pytest.approx(0.0, abs=1e-12)
+    assert hosvd_accuracy(art, x, y, [1])[0] < 1.0
 
 
 def test_hosvd_components_rebuild_every_class_matrix(setup):
     model, art, h, _ = setup
-    components, writes = hosvd_components(art, model.embedding_weight)
-    assert writes.shape == (4, 4) and components.num_outputs == 4
-    torch.testing.assert_close(torch.einsum("nc,nij->cij", writes, components.symmetrized_tensor),
-                               art.symmetrized_tensor)
-    # each component's eigenvectors rebuild it, and its pixel-space eigenvectors read x through E
-    v, lam = components.eigenvectors_hidden, components.eigenvalues
-    torch.testing.assert_close(v @ torch.diag_embed(lam) @ v.mT, components.symmetrized_tensor)
+    components, writes = hosvd_components(model, art)
+    assert writes.shape == (4, 4) and components.num_outputs == 4 and components.block == 0
+    assert components.names() == ["HOSVD 1", "HOSVD 2", "HOSVD 3", "HOSVD 4"]
+    torch.testing.assert_close(torch.einsum("nc,nij->cij", writes, components.interactions), art.interactions)
+    # each component's eigenvectors (rows) rebuild it, and its pixel-space eigenvectors read x through E
+    v, lam = components.eigenvectors, components.eigenvalues
+    torch.testing.assert_close(v.mT @ torch.diag_embed(lam) @ v, components.interactions)
     x = torch.randn(3, 30, dtype=torch.float64)
-    torch.testing.assert_close(x @ components.eigenvectors_input[1].T, model.block_input(x).detach() @ v[1])
-    white = model.embedding_weight.detach().sum(-1)
-    assert (torch.einsum("i,nic->nc", white, v) > 0).all()  # oriented by the package's sign rule
+    torch.testing.assert_close(x @ components.pixel_eigenvectors[1].T, model.block_input(x).detach() @ v[1].T)
+    white = model.embedding_weight.sum(-1)
+    assert (torch.einsum("i,nci->nc", white, v) > 0).all()  # oriented by the package's sign rule
 
 
-def test_uninked_pixels_and_their_chance_level():
-    from bilinear_helpers.analysis import pixel_energy_fraction, uninked_pixels
-
-    images = torch.zeros(5, 1, 4, 4)
-    images[:, 0, 1:3, 1:3] = torch.rand(5, 2, 2) + 0.1
-    images[0, 0, 0, 0] = 0.5  # one image inks a corner once: no longer uninked
-    mask = uninked_pixels(images)
-    assert mask.shape == (16,) and int(mask.sum()) == 16 - 4 - 1
-    directions = torch.randn(20000, 16, generator=torch.Generator().manual_seed(0))
-    chance = pixel_energy_fraction(directions, mask).mean()
-    assert abs(chance - mask.float().mean()) < 0.01  # a random direction puts the mask's share there
-
-
-def test_hosvd_components_need_the_decomposed_models_embedding(setup):
+def test_hosvd_components_need_the_decomposed_model(setup):
     _, art, _, _ = setup
-    with pytest.raises(ValueError, match="embedding_weight must be"):
-        hosvd_components(art, torch.randn(7, 30, dtype=torch.float64))
+    other = BilinearImageClassifier(d_input=30, d_hidden=10, d_output=3, seed=2).double()
+    with pytest.raises(ValueError, match="the model has 3 outputs, the decomposition 4: pass the model that was "
+                                         "decomposed"):
+        hosvd_components(other, art)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from bilinear_helpers import BilinearImageClassifier, ReLUImageClassifier, accuracy
+from bilinear_helpers import BilinearImageClassifier, ReLUImageClassifier
 from bilinear_helpers.analysis.universality import (
     activation_clipping_accuracy,
     block_activations,
@@ -76,9 +76,9 @@ def relu_setup():
 
 def test_clipping_at_full_rank_changes_nothing(relu_setup):
     model, images, labels = relu_setup
-    _, basis = covariance_spectrum(model.embed.weight)
-    torch.testing.assert_close(clip_weight(model.embed.weight.detach(), basis, 12), model.embed.weight.detach())
-    assert weight_clipping_accuracy(model, "embed.weight", basis, [12], images, labels) == [1.0]
+    _, basis = covariance_spectrum(model.embedding_weight)
+    torch.testing.assert_close(clip_weight(model.embedding_weight, basis, 12), model.embedding_weight)
+    assert weight_clipping_accuracy(model, "embedding", basis, [12], images, labels) == [1.0]
     _, act_basis = covariance_spectrum(block_activations(model, images, 0))
     assert activation_clipping_accuracy(model, 0, act_basis, [12], images, labels) == [1.0]
     assert activation_clipping_accuracy(model, 0, act_basis, [0], images, labels)[0] < 1.0
@@ -94,12 +94,16 @@ def test_generated_network_keeps_shapes_and_spans_and_refuses_bilinear_models(re
     model, images, labels = relu_setup
     with torch.no_grad():
         model_low = ReLUImageClassifier(d_input=20, d_hidden=12, d_output=4, bias=False, seed=1).double()
-        model_low.embed.weight[:, 5:] = 0  # the embedding reads only the first 5 pixels
+        model_low.weight_matrices()["embedding"][:, 5:] = 0  # the embedding reads only the first 5 pixels
     generated = generate_network(model_low, images, seed=0)
-    assert generated.embed.weight.shape == model_low.embed.weight.shape
-    assert generated.embed.weight[:, 5:].abs().max() < 1e-12  # sampled inside the trained covariance's span
-    assert not torch.equal(generated.embed.weight, model_low.embed.weight)
-    assert 0 <= accuracy(generated(images), labels) <= 1
+    assert generated.embedding_weight.shape == model_low.embedding_weight.shape
+    assert generated.embedding_weight[:, 5:].abs().max() < 1e-12  # sampled inside the trained covariance's span
+    assert not torch.equal(generated.embedding_weight, model_low.embedding_weight)
+    again, other = generate_network(model_low, images, seed=0), generate_network(model_low, images, seed=1)
+    assert torch.equal(again.embedding_weight, generated.embedding_weight)  # seeded
+    assert not torch.equal(other.embedding_weight, generated.embedding_weight)
+    assert torch.equal(model_low.readout_weight, ReLUImageClassifier(d_input=20, d_hidden=12, d_output=4, bias=False,
+                                                                     seed=1).double().readout_weight)  # untouched
     with pytest.raises(ValueError, match="bias-free ReLUImageClassifier"):
         generate_network(BilinearImageClassifier(d_input=20, d_hidden=6, d_output=4), images)
 
@@ -138,10 +142,11 @@ def test_function_similarity_is_one_for_a_model_and_its_reparametrisations():
     twin = small_bilinear(0)
     permutation, scale = torch.tensor([2, 0, 4, 1, 3]), torch.tensor([0.5, 2.0, -3.0, 1.5, 0.25], dtype=torch.float64)
     with torch.no_grad():
-        left, right = twin.blocks[0].linear.weight.chunk(2)
+        weights = twin.weight_matrices()
+        left, right = weights["block 0"].chunk(2)
         left.copy_(left[permutation] * scale[:, None])  # L -> s L, R -> R / s, hidden units permuted
         right.copy_(right[permutation] / scale[:, None])
-        twin.head.weight.copy_(twin.head.weight[:, permutation])
+        weights["readout"].copy_(weights["readout"][:, permutation])
     x = torch.randn(50, 6, dtype=torch.float64)
     torch.testing.assert_close(twin(x), model(x))  # the same function, other weights
     torch.testing.assert_close(function_similarity(model, twin).diagonal(), torch.ones(3, dtype=torch.float64))
@@ -151,8 +156,9 @@ def test_function_similarity_is_one_for_a_model_and_its_reparametrisations():
 
 def test_bad_inputs_get_errors_that_name_the_problem(relu_setup):
     model, images, labels = relu_setup
-    with pytest.raises(ValueError, match=r"unknown weight 'embed\.weights'.*'embed\.weight'"):
-        weight_clipping_accuracy(model, "embed.weights", torch.eye(20), [1], images, labels)
+    with pytest.raises(ValueError, match=r"unknown weight 'embed\.weight': this model's weight matrices are "
+                                         r"\['embedding', 'block 0', 'readout'\]"):
+        weight_clipping_accuracy(model, "embed.weight", torch.eye(20), [1], images, labels)
     with pytest.raises(ValueError, match="inputs, units"):
         procrustes_alignment(torch.randn(5), torch.randn(5))
     with pytest.raises(ValueError, match=r"\[k, inp\] twice"):
@@ -162,3 +168,15 @@ def test_bad_inputs_get_errors_that_name_the_problem(relu_setup):
     other = BilinearImageClassifier(d_input=7, d_hidden=5, d_output=3).double()
     with pytest.raises(ValueError, match="inputs of different sizes"):
         function_similarity(small_bilinear(0), other)
+
+
+def test_block_activations_are_block_inputs_or_what_the_readout_reads(relu_setup):
+    model, images, labels = relu_setup
+    with torch.no_grad():
+        torch.testing.assert_close(block_activations(model, images, 0), model.embed(images))
+        torch.testing.assert_close(model.readout(block_activations(model, images, None)), model(images))
+    before = model.weight_matrices()["block 0"].detach().clone()
+    _, basis = covariance_spectrum(before)
+    assert weight_clipping_accuracy(model, "block 0", basis, [12, 0], images, labels)[0] == 1.0
+    assert weight_clipping_accuracy(model, "block 0", basis, [0], images, labels)[0] < 1.0  # the block silenced
+    assert torch.equal(model.weight_matrices()["block 0"], before)  # clipping works on a copy

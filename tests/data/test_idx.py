@@ -5,19 +5,20 @@ import gzip
 import numpy as np
 import pytest
 
-from bilinear_helpers import DatasetFileError, load_image_dataset
-from bilinear_helpers.data import raw_folder
-from bilinear_helpers.idx import read_idx, write_idx
+from bilinear_helpers import load_image_dataset
+from bilinear_helpers.data import DatasetFileError, read_idx, write_idx
+from bilinear_helpers.data.images import raw_folder
 
-from .conftest import write_tiny_dataset
+from ..conftest import write_tiny_dataset
 
 
 @pytest.mark.parametrize("compress", [False, True])
-def test_round_trip(tmp_path, compress):
-    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
-    path = write_idx(tmp_path / "x-idx3-ubyte", images, compress=compress)
+@pytest.mark.parametrize("shape", [(5,), (2, 3, 4)])
+def test_round_trip(tmp_path, compress, shape):
+    array = np.arange(np.prod(shape), dtype=np.uint8).reshape(shape)
+    path = write_idx(tmp_path / "x-idx-ubyte", array, compress=compress)
     assert path.name.endswith(".gz") == compress
-    np.testing.assert_array_equal(read_idx(path), images)
+    np.testing.assert_array_equal(read_idx(path), array)
 
 
 def _images_file(root):
@@ -29,19 +30,19 @@ def _labels_file(root):
 
 
 CORRUPTIONS = {
-    "wrong magic": (_images_file, lambda b: b"\x00\x00\x09\x03" + b[4:], r"wrong magic number 0x00000903"),
-    "truncated": (_images_file, lambda b: b[: len(b) // 2], r"truncated: \d+ bytes where shape \(200, 28, 28\)"),
-    "empty": (_images_file, lambda b: b"", r"only 0 bytes, too short for an IDX header"),
-    "header cut": (_images_file, lambda b: b[:9], r"the header is truncated"),
-    "too long": (_images_file, lambda b: b + b"\x00" * 7, r"longer than its header says"),
+    "wrong magic": (lambda b: b"\x00\x00\x09\x03" + b[4:], r"wrong magic number 0x00000903"),
+    "truncated": (lambda b: b[: len(b) // 2], r"truncated: \d+ bytes where shape \(200, 28, 28\)"),
+    "empty": (lambda b: b"", r"only 0 bytes, too short for an IDX header"),
+    "header cut": (lambda b: b[:9], r"the header is truncated"),
+    "too long": (lambda b: b + b"\x00" * 7, r"longer than its header says"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(CORRUPTIONS))
 def test_corrupt_files_name_the_file_the_problem_and_the_fix(isolated_data, case):
     write_tiny_dataset(isolated_data, "MNIST")
-    which, corrupt, message = CORRUPTIONS[case]
-    path = which(isolated_data)
+    corrupt, message = CORRUPTIONS[case]
+    path = _images_file(isolated_data)
     path.write_bytes(corrupt(path.read_bytes()))
     with pytest.raises(DatasetFileError, match=rf"train-images-idx3-ubyte: {message}.*Delete it and download it again"):
         load_image_dataset("mnist", allow_offline_sample=False)
@@ -72,10 +73,24 @@ def test_labels_must_name_a_class(isolated_data):
         load_image_dataset("mnist")
 
 
+def test_images_must_be_three_dimensional(isolated_data):
+    write_tiny_dataset(isolated_data, "MNIST")
+    write_idx(_images_file(isolated_data), np.zeros((200, 784), dtype=np.uint8))
+    with pytest.raises(DatasetFileError, match=r"expected images \[N, rows, cols\], found shape \(200, 784\)"):
+        load_image_dataset("mnist")
+
+
+def test_images_of_another_size_are_refused(isolated_data):
+    write_tiny_dataset(isolated_data, "MNIST")
+    write_idx(_images_file(isolated_data), np.zeros((200, 14, 14), dtype=np.uint8))
+    with pytest.raises(ValueError, match=r"images are \(14, 14\), mnist expects \(28, 28\)"):
+        load_image_dataset("mnist")
+
+
 def test_gzipped_files_are_read_without_unpacking(isolated_data):
     write_tiny_dataset(isolated_data, "MNIST", compress=True)
     data = load_image_dataset("mnist")
-    assert data.train_images.shape == (200, 1, 28, 28) and data.image_shape == (28, 28)
+    assert data.train_images.shape == (200, 1, 28, 28) and data.image_shape == (1, 28, 28)
     assert not any(p.suffix != ".gz" for p in raw_folder("mnist").iterdir())
     with gzip.open(raw_folder("mnist") / "train-labels-idx1-ubyte.gz") as f:
         assert f.read(4) == b"\x00\x00\x08\x01"

@@ -1,10 +1,10 @@
-"""Groups: tables are groups, irreps are real orthogonal homomorphisms whose characters are
-orthonormal (norm 2 for a realified complex pair) and whose matrix elements fill the group."""
+"""Groups as multiplication tables: every table is a group, conjugacy classes, names and sizes."""
 
 import pytest
 import torch
 
 import bilinear_helpers as bh
+from bilinear_helpers.groups.tables import alternating_group, cyclic_group, dihedral_group, symmetric_group
 
 GROUPS = ["C2", "C6", "C59", "D3", "D6", "D7", "S3", "S4", "S5", "A4", "A5"]
 
@@ -17,7 +17,7 @@ def group(request):
 def test_table_is_a_group(group):
     table, n = group.table, group.order
     elements = torch.arange(n)
-    assert table.shape == (n, n) and table.dtype == torch.int64
+    assert table.shape == (n, n) and table.dtype == torch.int64 and group.identity == 0
     assert torch.equal(table[group.identity], elements) and torch.equal(table[:, group.identity], elements)
     assert torch.equal(table[elements, group.inverse], torch.full((n,), group.identity))
     assert torch.equal(table[group.inverse, elements], torch.full((n,), group.identity))
@@ -29,6 +29,14 @@ def test_table_is_a_group(group):
     assert torch.equal(table.T.sort(dim=1).values, elements.expand(n, n))
 
 
+def test_products_compose_the_permutations(group):
+    """`table[a, b]` is ab = "apply b, then a" on the permutations themselves."""
+    for a in range(0, group.order, max(1, group.order // 7)):
+        for b in range(0, group.order, max(1, group.order // 5)):
+            pa, pb = group.elements[a], group.elements[b]
+            assert group.elements[int(group.table[a, b])] == tuple(pa[pb[i]] for i in range(len(pa)))
+
+
 def test_conjugacy_classes_partition_the_group(group):
     members = sorted(i for cls in group.conjugacy_classes for i in cls)
     assert members == list(range(group.order))
@@ -38,24 +46,11 @@ def test_conjugacy_classes_partition_the_group(group):
         assert conjugates == set(cls)
 
 
-def test_irreps_are_orthogonal_homomorphisms(group):
-    for name, rho in group.irreps.items():
-        assert rho.dtype == torch.float64 and rho.shape[0] == group.order, name
-        assert torch.allclose(rho[:, None] @ rho[None, :], rho[group.table], atol=1e-9), name
-        eye = torch.eye(rho.shape[-1], dtype=rho.dtype).expand_as(rho)
-        assert torch.allclose(rho @ rho.mT, eye, atol=1e-9), name
-        assert torch.allclose(rho[group.identity], eye[0], atol=1e-9), name
-
-
-def test_characters_orthonormal_and_irreps_fill_the_group(group):
-    names = list(group.irreps)
-    characters = torch.stack([group.characters[n] for n in names])
-    norms = torch.tensor([1.0 if group.irrep_kinds[n] == "real" else 2.0 for n in names], dtype=torch.float64)
-    assert torch.allclose(characters @ characters.T / group.order, torch.diag(norms), atol=1e-9)
-    assert sum(group.span_dimension(n) for n in names) == group.order
-    assert len(names) <= len(group.conjugacy_classes)
-    for cls in group.conjugacy_classes:  # class functions
-        assert torch.allclose(characters[:, cls], characters[:, cls[:1]].expand(-1, len(cls)), atol=1e-9)
+@pytest.mark.parametrize(("spec", "order", "name"), [("C59", 59, "C_59"), ("c_7", 7, "C_7"), ("D10", 20, "D_10"),
+                                                     ("S4", 24, "S_4"), ("A5", 60, "A_5")])
+def test_names_give_the_group_of_that_order(spec, order, name):
+    group = bh.make_group(spec)
+    assert group.order == order and group.name == name and f"Group({name}, order {order}" in repr(group)
 
 
 @pytest.mark.parametrize(("spec", "dims"), [
@@ -73,27 +68,58 @@ def test_irrep_names_and_dimensions(spec, dims):
 
 
 def test_cyclic_group_is_addition_mod_n_with_frequency_irreps():
-    group = bh.cyclic_group(59)
+    group = cyclic_group(59)
     a, b = torch.meshgrid(torch.arange(59), torch.arange(59), indexing="ij")
     assert torch.equal(group.table, (a + b) % 59)
     assert list(group.irreps) == ["trivial"] + [f"freq{k}" for k in range(1, 30)]
     k = torch.arange(59, dtype=torch.float64)
     assert torch.allclose(group.characters["freq7"], 2 * torch.cos(2 * torch.pi * 7 * k / 59), atol=1e-9)
     assert group.irrep_kinds["freq7"] == "complex" and group.span_dimension("freq7") == 2
+    assert group.irrep_kinds["trivial"] == "real" and group.span_dimension("trivial") == 1
 
 
 def test_standard_character_counts_fixed_points():
-    group = bh.symmetric_group(4)
+    group = symmetric_group(4)
     fixed = torch.tensor([sum(int(p[i] == i) for i in range(4)) for p in group.elements], dtype=torch.float64)
     assert torch.allclose(group.characters["standard"], fixed - 1)
 
 
-@pytest.mark.parametrize("spec", ["X5", "S", "C0", "S9", "D2", "C-3", "A2", 5])
-def test_bad_group_names_and_sizes_are_refused(spec):
-    with pytest.raises(ValueError, match="group|integer"):
+def test_matrix_elements_are_the_irreps_entries():
+    group = dihedral_group(5)
+    elements = group.matrix_elements("freq2")
+    assert elements.shape == (10, 4)
+    torch.testing.assert_close(elements[3], group.irreps["freq2"][3].flatten())
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("X5", "unknown group 'X5': write C<n>, D<n>, S<n> or A<n>"),
+    ("S", "unknown group 'S'"),
+    (5, "unknown group 5"),
+    ("C0", "n of the cyclic group C<n> must be from 2 to 1000, got 0"),
+    ("S9", "n of the symmetric group S<n> must be from 2 to 6, got 9"),
+    ("D2", "n of the dihedral group D<n> must be from 3 to 500, got 2"),
+    ("A2", "n of the alternating group A<n> must be from 3 to 6, got 2"),
+])
+def test_bad_group_names_and_sizes_are_refused(spec, message):
+    with pytest.raises(ValueError, match=message):
         bh.make_group(spec)
 
 
+@pytest.mark.parametrize(("build", "n", "message"), [
+    (cyclic_group, 1, "the order of a cyclic group must be an integer from 2 to 1000, got 1"),
+    (dihedral_group, 2.0, r"n of a dihedral group D_n must be an integer from 3 to 500, got 2.0"),
+    (symmetric_group, 7, "n of a symmetric group S_n must be an integer from 2 to 6, got 7"),
+    (alternating_group, True, "n of an alternating group A_n must be an integer from 3 to 6, got True"),
+])
+def test_the_constructors_check_n(build, n, message):
+    with pytest.raises(ValueError, match=message):
+        build(n)
+
+
 def test_unknown_irrep_is_named():
+    group = symmetric_group(4)
     with pytest.raises(KeyError, match="S_4 has no irrep 'spin'.*standard"):
-        bh.symmetric_group(4).dimension("spin")
+        group.dimension("spin")
+    with pytest.raises(KeyError, match="S_4 has no irrep 'spin'"):
+        group.matrix_elements("spin")
+    assert group.check_irrep("sign") == "sign"

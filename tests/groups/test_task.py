@@ -1,9 +1,11 @@
-"""The pair dataset and the full-batch loop."""
+"""The pair dataset of a group table, and the loaders a config trains on."""
 
 import pytest
 import torch
 
 import bilinear_helpers as bh
+from bilinear_helpers.catalog import SOURCE_GROUP_TABLE
+from bilinear_helpers.groups import group_dataloaders, one_hot_pairs
 
 
 def test_group_task_covers_every_pair_once():
@@ -21,28 +23,51 @@ def test_group_task_covers_every_pair_once():
     assert not torch.equal(bh.group_task(group, 0.5, seed=2).train_index, task.train_index)
 
 
-@pytest.mark.parametrize("fraction", [0, 1, 1.5, -0.1, True, "0.3", 0.001])
+def test_splits_are_full_batches_of_their_pairs():
+    task = bh.group_task(bh.make_group("C5"), 0.4, seed=0)
+    x, y = task.split("train")
+    assert x.shape == (10, 10) and torch.equal(y, task.labels[task.train_index])
+    assert len(task.split("test")[1]) == 15 and len(task.split("all")[1]) == 25
+
+
+@pytest.mark.parametrize("fraction", [0, 1, 1.5, -0.1, True, "0.3"])
 def test_bad_train_fraction_is_refused(fraction):
-    with pytest.raises(ValueError, match="train_fraction"):
+    with pytest.raises(ValueError, match=r"train_fraction must be a number strictly between 0 and 1, got"):
         bh.group_task(bh.make_group("C5"), fraction)
 
 
+def test_a_fraction_that_leaves_no_pair_is_refused():
+    with pytest.raises(ValueError, match=r"train_fraction 0.001 leaves no pairs for training or testing \(25 pairs"):
+        bh.group_task(bh.make_group("C5"), 0.001)
+
+
 def test_one_hot_pairs_checks_its_input():
+    torch.testing.assert_close(one_hot_pairs(torch.tensor([[1, 2]]), 3), torch.tensor([[0.0, 1, 0, 0, 0, 1]]))
     with pytest.raises(ValueError, match=r"element indices 0..4"):
-        bh.one_hot_pairs(torch.tensor([[0, 5]]), 5)
+        one_hot_pairs(torch.tensor([[0, 5]]), 5)
     with pytest.raises(ValueError, match=r"shape \[batch, 2\]"):
-        bh.one_hot_pairs(torch.tensor([0, 1, 2]), 5)
-    with pytest.raises(ValueError, match="split"):
+        one_hot_pairs(torch.tensor([0, 1, 2]), 5)
+    with pytest.raises(ValueError, match=r"unknown split 'validation': choose 'train', 'test' or 'all'"):
         bh.group_task(bh.make_group("C5"), 0.5).split("validation")
 
 
-def test_full_batch_training_learns_a_small_table_and_logs_curves():
-    task = bh.group_task(bh.make_group("C5"), 0.8, seed=0)
-    model = bh.BilinearImageClassifier(d_input=10, d_hidden=16, d_output=5, seed=0)
-    history = bh.train_full_batch(model, task.split("train"), task.split("test"), steps=300, lr=1e-2,
-                                  weight_decay=0.1, log_every=100)
-    assert list(history.columns) == ["step", "train_loss", "train_acc", "test_loss", "test_acc"]
-    assert history["step"].tolist() == [1, 100, 200, 300]
-    assert history["train_acc"].iloc[-1] == 1.0 and history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
-    with pytest.raises(ValueError, match="steps"):
-        bh.train_full_batch(model, task.split("train"), task.split("test"), steps=0)
+def test_group_dataloaders_give_the_training_pairs_in_one_batch():
+    cfg = bh.make_config("group_bilinear", dataset="S4", train_fraction=0.5, device="cpu")
+    bundle = group_dataloaders(cfg.dataset, cfg.train, seed=cfg.seed)
+    task = bh.group_task(bh.make_group("S4"), 0.5, seed=cfg.seed)
+    batches = list(bundle.train_loader)
+    assert len(batches) == 1  # full batch, in a fixed order
+    torch.testing.assert_close(batches[0][0], task.split("train")[0])
+    assert torch.equal(batches[0][1], task.split("train")[1])
+    assert torch.equal(torch.cat([y for _, y in bundle.test_loader]), task.split("test")[1])
+    assert bundle.val_loader is None and bundle.num_classes == 24 and bundle.input_shape == (48,)
+    assert bundle.source == SOURCE_GROUP_TABLE and "S_4 (288 training pairs, 288 held out)" in bundle.source_description
+
+
+def test_group_dataloaders_with_small_batches_and_a_validation_set():
+    cfg = bh.make_config("group_bilinear", dataset="C7", train_fraction=0.5, batch_size=8, val_fraction=0.25,
+                         device="cpu")
+    bundle = group_dataloaders(cfg.dataset, cfg.train, seed=0)
+    train, val = torch.cat([y for _, y in bundle.train_loader]), torch.cat([y for _, y in bundle.val_loader])
+    assert len(train) + len(val) == round(0.5 * 49) and len(val) == round(0.25 * 24)
+    assert max(len(y) for _, y in bundle.train_loader) == 8

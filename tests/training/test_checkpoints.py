@@ -1,20 +1,24 @@
-import os
+"""Checkpoints: atomic saves, safe loads, and a CheckpointError that says what is true, whatever the bytes."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from bilinear_helpers import (
-    FORMAT_VERSION,
-    BilinearImageClassifier,
-    CheckpointError,
-    ReLUImageClassifier,
-    load_checkpoint,
-    model_from_checkpoint,
-    resolve_config,
-    save_checkpoint,
-)
+from bilinear_helpers import BilinearImageClassifier, ExperimentConfig, ReLUImageClassifier, model_from_checkpoint
+from bilinear_helpers.training import CheckpointError, load_checkpoint, save_checkpoint
+from bilinear_helpers.training.checkpoints import FORMAT_VERSION
 
-CONFIG = resolve_config({"model": {"d_hidden": 8}})
+from ..conftest import PickledCode, dead_pid
+
+CONFIG = ExperimentConfig.from_dict({"model": {"d_hidden": 8}})
 
 
 def small_model(seed=0):
@@ -42,27 +46,17 @@ def test_failed_save_leaves_the_old_checkpoint_whole(tmp_path, monkeypatch):
         raise KeyboardInterrupt("power cut")
 
     monkeypatch.setattr(torch, "save", crash_mid_write)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="power cut"):
         save_checkpoint(path, small_model(1), CONFIG, epoch=2, metrics={})
     assert path.read_bytes() == before
     assert load_checkpoint(path)["epoch"] == 1
     assert os.listdir(tmp_path) == ["run_latest.pt"]  # no temporary file left behind
 
 
-class Payload:
-    """An object whose unpickling runs code: what a malicious checkpoint carries."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
 def test_checkpoint_carrying_code_is_refused_and_not_run(tmp_path):
     marker = tmp_path / "code_ran"
     path = tmp_path / "evil.pt"
-    torch.save({"model_state_dict": {}, "payload": Payload(str(marker))}, path)
+    torch.save({"model_state_dict": {}, "payload": PickledCode(marker)}, path)
     with pytest.raises(CheckpointError, match="refused to load .*evil.pt.*pickled Python objects or code"):
         load_checkpoint(path)
     assert not marker.exists()
@@ -78,7 +72,7 @@ def test_truncated_checkpoint(tmp_path):
 def test_foreign_file(tmp_path):
     path = tmp_path / "notes.pt"
     path.write_text("not a checkpoint at all")
-    with pytest.raises(CheckpointError, match="notes.pt"):
+    with pytest.raises(CheckpointError, match="notes.pt is not a PyTorch checkpoint .*Delete it and retrain"):
         load_checkpoint(path)
     other = tmp_path / "plain_state_dict.pt"
     torch.save(small_model().state_dict(), other)
@@ -86,21 +80,25 @@ def test_foreign_file(tmp_path):
         load_checkpoint(other)
 
 
-def test_tampered_weights_fail_the_integrity_check(tmp_path):
-    path = save_checkpoint(tmp_path / "c.pt", small_model(), CONFIG, epoch=1, metrics={})
+def edited_checkpoint(path, edit):
+    """A good checkpoint at `path`, then `edit(checkpoint dict)` saved over it behind save_checkpoint's back."""
+    save_checkpoint(path, small_model(), CONFIG, epoch=1, metrics={})
     ckpt = torch.load(path, weights_only=True)
-    ckpt["model_state_dict"]["head.weight"][0, 0] += 1.0
+    edit(ckpt)
     torch.save(ckpt, path)
-    with pytest.raises(CheckpointError, match="c.pt failed its integrity check"):
+    return path
+
+
+def test_tampered_weights_fail_the_integrity_check(tmp_path):
+    path = edited_checkpoint(tmp_path / "c.pt", lambda ckpt: ckpt["model_state_dict"]["readout.weight"][0].add_(1.0))
+    with pytest.raises(CheckpointError, match="c.pt failed its integrity check: its contents changed after it was "
+                                              "saved"):
         load_checkpoint(path)
 
 
 def test_other_format_version(tmp_path):
-    path = save_checkpoint(tmp_path / "v.pt", small_model(), CONFIG, epoch=1, metrics={})
-    ckpt = torch.load(path, weights_only=True)
-    ckpt["format_version"] = 99
-    torch.save(ckpt, path)
-    with pytest.raises(CheckpointError, match="format version 99"):
+    path = edited_checkpoint(tmp_path / "v.pt", lambda ckpt: ckpt.update(format_version=99))
+    with pytest.raises(CheckpointError, match="v.pt has checkpoint format version 99, this code reads version 1"):
         load_checkpoint(path)
 
 
@@ -117,10 +115,26 @@ def test_wrong_architecture_names_the_path_and_the_problem(tmp_path):
         model_from_checkpoint(path, model=ReLUImageClassifier(d_hidden=8))
 
 
+def test_a_model_comes_from_the_checkpoints_own_config_or_into_a_given_one(tmp_path):
+    model = BilinearImageClassifier(d_hidden=8, n_layer=2, seed=4)
+    config = ExperimentConfig.from_dict({"model": {"d_hidden": 8, "n_layer": 2}})
+    path = save_checkpoint(tmp_path / "two.pt", model, config, epoch=1, metrics={})
+    x = torch.rand(3, 784)
+    built = model_from_checkpoint(load_checkpoint(path))  # an in-memory checkpoint
+    assert built.n_layer == 2 and torch.equal(built(x), model(x))
+    target = BilinearImageClassifier(d_hidden=8, n_layer=2, seed=9)
+    assert model_from_checkpoint(path, model=target) is target and torch.equal(target(x), model(x))
+
+
+def test_a_config_that_builds_no_model_is_named(tmp_path):
+    path = save_checkpoint(tmp_path / "odd.pt", small_model(), {"model": {"kind": "cnn"}}, epoch=1, metrics={})
+    with pytest.raises(CheckpointError, match=r"odd.pt: its config does not describe a model this package builds "
+                                              r"\(unknown model.kind 'cnn'"):
+        model_from_checkpoint(path)
+
+
 # --- issue "runs you can trust": what is true, whatever the bytes ----------------------------------
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -185,8 +199,8 @@ def test_random_bytes_are_not_called_pickled_code(tmp_path):
         load_checkpoint(path)
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
-def test_a_missing_device_is_named_as_such(tmp_path):
+def test_a_missing_device_is_named_as_such(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     path = save_checkpoint(tmp_path / "good.pt", small_model(), CONFIG, epoch=1, metrics={})
     with pytest.raises(CheckpointError, match="cannot load .*good.pt onto 'cuda'.*not available on this machine"):
         load_checkpoint(path, map_location="cuda")
@@ -194,7 +208,6 @@ def test_a_missing_device_is_named_as_such(tmp_path):
 
 
 def test_numpy_scalars_in_metrics_and_configs_become_plain_values(tmp_path):
-    np = pytest.importorskip("numpy")
     config = CONFIG.to_dict()
     config["train"]["lr"] = np.float64(1e-3)
     path = save_checkpoint(tmp_path / "np.pt", small_model(), config, epoch=np.int64(2),
@@ -205,10 +218,10 @@ def test_numpy_scalars_in_metrics_and_configs_become_plain_values(tmp_path):
 
 _SAVE_FOREVER = """
 import sys, torch
-from bilinear_helpers import resolve_config, save_checkpoint
-from bilinear_helpers.models import BilinearImageClassifier
-model = BilinearImageClassifier(d_hidden=2048)  # about 10 MB: a save takes long enough to be interrupted
-config = resolve_config({"model": {"d_hidden": 2048}})
+from bilinear_helpers import BilinearImageClassifier, ExperimentConfig
+from bilinear_helpers.training import save_checkpoint
+model = BilinearImageClassifier(d_hidden=1024)  # about 11 MB: a save takes long enough to be interrupted
+config = ExperimentConfig.from_dict({"model": {"d_hidden": 1024}})
 print("ready", flush=True)
 epoch = 2
 while True:
@@ -218,23 +231,17 @@ while True:
 
 
 def test_sigkill_during_saves_leaves_the_old_checkpoint_and_the_next_save_cleans_up(tmp_path):
-    import signal
-    import subprocess
-    import sys
-    import time
-
     path = tmp_path / "big.pt"
-    save_checkpoint(path, BilinearImageClassifier(d_hidden=2048), resolve_config({"model": {"d_hidden": 2048}}),
-                    epoch=1, metrics={})
-    for attempt in range(5):
+    big_config = ExperimentConfig.from_dict({"model": {"d_hidden": 1024}})
+    save_checkpoint(path, BilinearImageClassifier(d_hidden=1024), big_config, epoch=1, metrics={})
+    for attempt in range(3):  # killed at three points of a save
         process = subprocess.Popen([sys.executable, "-c", _SAVE_FOREVER, str(path)], stdout=subprocess.PIPE)
         process.stdout.readline()
-        time.sleep(0.05 + 0.07 * attempt)
+        time.sleep(0.05 + 0.1 * attempt)
         process.send_signal(signal.SIGKILL)
         process.wait()
         assert load_checkpoint(path)["epoch"] >= 1  # whatever was whole before the kill still loads
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    stale = tmp_path / f".big.pt.{finished.stdout.strip()}.0badf00d.tmp"  # left by a writer that has died
+    stale = tmp_path / f".big.pt.{dead_pid()}.0badf00d.tmp"  # left by a writer that has died
     stale.write_bytes(b"PK\x03\x04 half")
     save_checkpoint(path, small_model(), CONFIG, epoch=7, metrics={})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.pt"]  # the dead writers' temp files are gone

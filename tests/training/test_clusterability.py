@@ -4,23 +4,20 @@ import pytest
 import torch
 
 import bilinear_helpers as bh
-from bilinear_helpers.clusterability import (
-    block_clusters,
-    clusterability,
-    clusterability_penalty,
-    clustered_weights,
-    model_clusterability,
-)
+from bilinear_helpers.training import block_clusters, clusterability, clusterability_penalty, model_clusterability
+from bilinear_helpers.training.clusterability import clustered_weights
 
 
 def test_block_diagonal_weight_scores_one_and_uniform_scores_one_over_k():
     clusters = block_clusters(12, 4)
     assert clusters.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]
+    assert block_clusters(7, 3).tolist() == [0, 0, 0, 1, 1, 2, 2]  # sizes differ by at most one
     block_diagonal = torch.block_diag(*[torch.randn(3, 3) for _ in range(4)])
     assert clusterability(block_diagonal, clusters, clusters).item() == pytest.approx(1.0)
     assert clusterability(torch.ones(12, 12), clusters, clusters).item() == pytest.approx(0.25)
     rectangular = torch.ones(6, 12)
     assert clusterability(rectangular, block_clusters(6, 3), block_clusters(12, 3)).item() == pytest.approx(1 / 3)
+    assert clusterability(torch.zeros(4, 4), block_clusters(4, 2), block_clusters(4, 2)).item() == 0.0
 
 
 def test_gradient_step_on_the_term_raises_clusterability():
@@ -36,7 +33,8 @@ def test_gradient_step_on_the_term_raises_clusterability():
 def test_training_with_the_term_makes_the_layer_clustered():
     model = bh.ReLUMLP(d_input=8, d_hidden=8, d_output=2, bias=False, seed=0)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.0)
-    x, y = torch.randn(64, 8), torch.randint(0, 2, (64,))
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.randn(64, 8, generator=gen), torch.randint(0, 2, (64,), generator=gen)
     penalty = clusterability_penalty(1.0, 2)
     before = model_clusterability(model, 2)["block 0"]
     for _ in range(100):
@@ -44,36 +42,46 @@ def test_training_with_the_term_makes_the_layer_clustered():
     assert before < 0.7 < model_clusterability(model, 2)["block 0"]
 
 
-def test_bilinear_models_cluster_left_right_and_readout():
+def test_the_penalty_is_minus_strength_times_the_mean_score():
     model = bh.BilinearImageClassifier(d_input=16, d_hidden=8, d_output=4, seed=0)
+    scores = model_clusterability(model, 2)
+    penalty = clusterability_penalty(3.0, 2)(model)
+    assert penalty.requires_grad
+    assert penalty.item() == pytest.approx(-3.0 * sum(scores.values()) / len(scores))
+
+
+def test_bilinear_models_cluster_left_right_and_readout():
+    model = bh.BilinearImageClassifier(d_input=16, d_hidden=8, d_output=4, n_layer=2, seed=0)
     weights = clustered_weights(model, 2)
-    assert [tuple(w.shape) for w, _, _ in weights] == [(16, 8), (4, 8)]
-    assert weights[0][1].tolist() == [0, 0, 0, 0, 1, 1, 1, 1] * 2
-    assert set(model_clusterability(model, 2)) == {"block 0", "readout"}
+    assert [tuple(w.shape) for w, _, _ in weights] == [(16, 8), (16, 8), (4, 8)]
+    assert weights[0][0] is model.weight_matrices()["block 0"]  # live: the term's gradient reaches the model
+    assert weights[0][1].tolist() == [0, 0, 0, 0, 1, 1, 1, 1] * 2  # output o of L and of R share a cluster
+    assert weights[2][1].tolist() == [0, 0, 1, 1]  # classes split into clusters too
+    assert set(model_clusterability(model, 2)) == {"block 0", "block 1", "readout"}
+
+
+def test_relu_models_cluster_their_blocks_only():
+    model = bh.ReLUImageClassifier(d_input=16, d_hidden=8, d_output=4, n_layer=2, seed=0)
+    assert [w for w, _, _ in clustered_weights(model, 2)] == [model.weight_matrices()["block 0"],
+                                                             model.weight_matrices()["block 1"]]
+    assert set(model_clusterability(model, 2)) == {"block 0", "block 1"}
 
 
 def test_bad_inputs_are_named():
-    with pytest.raises(ValueError, match="n_clusters"):
+    with pytest.raises(ValueError, match="n_clusters must be an integer from 1 to the 4 units, got 5"):
         block_clusters(4, 5)
     with pytest.raises(ValueError, match="one cluster per output and per input"):
         clusterability(torch.ones(3, 4), torch.zeros(3, dtype=torch.int64), torch.zeros(3, dtype=torch.int64))
-    with pytest.raises(bh.ConfigError, match="cluster_strength"):
+    with pytest.raises(bh.ConfigError, match=r"train.cluster_strength must be >= 0.0, got -1"):
         bh.make_config("mnist_baseline", cluster_strength=-1)
-    with pytest.raises(bh.ConfigError, match="n_clusters"):
+    with pytest.raises(bh.ConfigError, match=r"train.n_clusters must be >= 2, got 1"):
         bh.make_config("mnist_baseline", n_clusters=1)
 
 
-def test_the_term_changes_the_run_name_only_when_used():
+def test_the_terms_knobs_change_the_run_name_when_off_their_defaults():
     base = bh.make_config("mnist_baseline")
-    assert bh.make_config("mnist_baseline", n_clusters=8).run_name == base.run_name  # no term: n_clusters unused
     clustered = bh.make_config("mnist_baseline", cluster_strength=1.0)
     assert clustered.run_name != base.run_name
     assert bh.make_config("mnist_baseline", cluster_strength=1.0, n_clusters=8).run_name != clustered.run_name
-
-
-def test_relu_mlp_has_a_relu_after_the_embedding():
-    model = bh.build_image_classifier({"kind": "relu_mlp", "d_hidden": 8, "d_input": 4, "d_output": 3}, seed=0)
-    x = torch.randn(5, 4)
-    h = torch.relu(model.embed(x))
-    assert torch.allclose(model(x), model.head(torch.relu(model.blocks[0][0](h))))
-    assert torch.allclose(model.block_input(x, 0), h)
+    assert bh.make_config("mnist_baseline", cluster_strength=0.0, n_clusters=4).run_name == base.run_name
+    assert bh.make_config("mnist_baseline", n_clusters=8).run_name != base.run_name  # one rule, no exceptions

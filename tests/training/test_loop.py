@@ -1,19 +1,16 @@
+"""The training loop: schedules, noise, one epoch, evaluation, weight decay's reach."""
+
 import math
 import warnings
 
 import pytest
 import torch
+from torch.nn import functional as F
 
-from bilinear_helpers import (
-    BilinearImageClassifier,
-    evaluate,
-    resolve_device,
-    set_seed,
-    warmup_step_factor,
-    weight_decay_factor,
-)
-from bilinear_helpers.loaders import tensor_loader
-from bilinear_helpers.training import add_layer_noise, learning_rates
+from bilinear_helpers import BilinearImageClassifier, evaluate, learning_rates, weight_decay_factor
+from bilinear_helpers.data.loaders import tensor_loader
+from bilinear_helpers.training import build_scheduler, train_one_epoch, warmup_step_factor
+from bilinear_helpers.training.loop import add_layer_noise
 
 
 def test_warmup_step_schedule_per_epoch():
@@ -58,21 +55,15 @@ def test_cosine_schedule_per_epoch():
     assert learning_rates("cosine", epochs) == pytest.approx(expected)
 
 
-def test_resolve_device():
-    assert resolve_device("auto").type in ("cuda", "mps", "cpu")
-    assert resolve_device("cpu") == torch.device("cpu")
-    with pytest.raises(ValueError, match="unknown device 'gpu'"):
-        resolve_device("gpu")
-    if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="'cuda' is not available on this machine"):
-            resolve_device("cuda")
+def test_constant_schedule():
+    assert learning_rates("constant", 5, base_lr=3e-3) == pytest.approx([3e-3] * 5)
 
 
-def test_set_seed_makes_draws_repeatable():
-    set_seed(5)
-    a = torch.rand(3)
-    set_seed(5)
-    assert torch.equal(a, torch.rand(3))
+def test_unknown_schedule_names_the_choices():
+    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    with pytest.raises(ValueError, match=r"unknown schedule 'linear': choose one of \['cosine', 'warmup_step', "
+                                         r"'constant'\]"):
+        build_scheduler(optimizer, "linear", 3)
 
 
 def test_evaluate_counts_loss_and_accuracy():
@@ -81,9 +72,58 @@ def test_evaluate_counts_loss_and_accuracy():
     logits = model(x).detach()
     y = logits.argmax(-1)
     y[:3] = 1 - y[:3]  # three wrong
-    loss, acc = evaluate(model, tensor_loader(x, y, 4, shuffle=False), torch.nn.functional.cross_entropy, "cpu")
+    loss, acc = evaluate(model, tensor_loader(x, y, 4, shuffle=False), F.cross_entropy, "cpu")
     assert acc == pytest.approx(0.7)
-    assert loss == pytest.approx(torch.nn.functional.cross_entropy(logits, y).item(), rel=1e-6)
+    assert loss == pytest.approx(F.cross_entropy(logits, y).item(), rel=1e-6)  # batches of 4, 4, 2 weighted right
+    assert not model.training
+
+
+def test_evaluate_refuses_an_empty_loader():
+    model = BilinearImageClassifier(d_input=4, d_hidden=3, d_output=2)
+    with pytest.raises(ValueError, match="cannot evaluate on an empty loader"):
+        evaluate(model, [], F.cross_entropy, "cpu")
+
+
+def test_one_epoch_steps_once_per_batch_and_reports_the_clean_loss():
+    model = BilinearImageClassifier(d_input=4, d_hidden=3, d_output=2, seed=0)
+    x, y = torch.randn(12, 4), torch.randint(0, 2, (12,))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        expected_loss = F.cross_entropy(model(x[:12]), y).item()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # no movement: the loss is the model's own
+    loss, acc = train_one_epoch(model, tensor_loader(x, y, 12, shuffle=False), optimizer, 0.0, "cpu")
+    with torch.no_grad():
+        expected_acc = (model(x).argmax(-1) == y).double().mean().item()
+    assert loss == pytest.approx(expected_loss, rel=1e-6) and acc == pytest.approx(expected_acc) and model.training
+    steps = []
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    optimizer.register_step_post_hook(lambda *args: steps.append(1))
+    train_one_epoch(model, tensor_loader(x, y, 5, shuffle=False), optimizer, 0.0, "cpu")
+    assert len(steps) == 3 and not torch.equal(model.state_dict()["embedding.weight"], before["embedding.weight"])
+
+
+def test_a_regularizer_is_added_to_what_is_minimised_not_to_the_loss_reported():
+    x, y = torch.randn(8, 4), torch.randint(0, 2, (8,))
+    results = {}
+    for name, regularizer in (("plain", None), ("decay", lambda m: m.readout.weight.pow(2).sum())):
+        model = BilinearImageClassifier(d_input=4, d_hidden=3, d_output=2, seed=0)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        loss, _ = train_one_epoch(model, [(x, y)], optimizer, 0.0, "cpu", regularizer=regularizer)
+        results[name] = (loss, model.readout_weight.norm().item())
+    assert results["plain"][0] == pytest.approx(results["decay"][0])  # the same cross-entropy, before the step
+    assert results["decay"][1] < results["plain"][1]  # the term pulled the readout in
+
+
+def test_input_noise_changes_the_inputs_the_model_sees():
+    x, y = torch.zeros(2000, 4), torch.zeros(2000, dtype=torch.int64)
+    seen = []
+    model = BilinearImageClassifier(d_input=4, d_hidden=3, d_output=2, seed=0)
+    model.embedding.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0].clone()))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+    train_one_epoch(model, [(x, y)], optimizer, 0.0, "cpu")
+    train_one_epoch(model, [(x, y)], optimizer, 0.5, "cpu")
+    assert torch.equal(seen[0], x)
+    assert 0.45 < seen[1].std().item() < 0.55  # std 0.5 in pixel units
 
 
 def test_layer_noise_only_while_training_and_removable():
@@ -91,6 +131,7 @@ def test_layer_noise_only_while_training_and_removable():
     x = torch.randn(16, 4)
     clean = model(x)
     handles = add_layer_noise(model, 0.5)
+    assert len(handles) == 2  # one hook per block
     model.eval()
     torch.testing.assert_close(model(x), clean)
     model.train()
@@ -98,8 +139,6 @@ def test_layer_noise_only_while_training_and_removable():
     for handle in handles:
         handle.remove()
     torch.testing.assert_close(model(x), clean)
-
-
 
 
 def test_weight_decay_factor_is_the_product_over_steps():
