@@ -36,17 +36,22 @@ class DatasetBundle:
 
 
 def tensor_loader(
-    images: Tensor, labels: Tensor, batch_size: int, shuffle: bool, seed: int = 0
+    images: Tensor, labels: Tensor, batch_size: int, shuffle: bool, seed: int = 0, private_rng: bool = False
 ) -> DataLoader:
     """A DataLoader that slices whole batches out of in-memory tensors by index.
 
-    The tensors stay on whatever device they are on. Shuffling is seeded.
+    The tensors stay on whatever device they are on. Shuffling is seeded. Each pass over a
+    DataLoader draws one number from torch's global generator, which also draws the
+    training noise; with `private_rng` it draws from its own instead, so that scoring the
+    test set while training leaves the training run exactly as it would be without it.
     """
     dataset = TensorDataset(images, labels)
     order = (
         RandomSampler(dataset, generator=torch.Generator().manual_seed(seed)) if shuffle else SequentialSampler(dataset)
     )
-    return DataLoader(dataset, sampler=BatchSampler(order, batch_size, drop_last=False), batch_size=None)
+    generator = torch.Generator().manual_seed(seed) if private_rng else None
+    return DataLoader(dataset, sampler=BatchSampler(order, batch_size, drop_last=False), batch_size=None,
+                      generator=generator)
 
 
 def split_validation(
@@ -86,7 +91,8 @@ def build_image_dataloaders(dataset_cfg, train_cfg, seed: int = 0) -> DatasetBun
 
     return DatasetBundle(
         train_loader=tensor_loader(*on_device(x_train, y_train), batch_size, shuffle=True, seed=seed),
-        test_loader=tensor_loader(*on_device(dataset.test_images, dataset.test_labels), batch_size, shuffle=False),
+        test_loader=tensor_loader(*on_device(dataset.test_images, dataset.test_labels), batch_size, shuffle=False,
+                                  private_rng=True),
         val_loader=tensor_loader(*on_device(x_val, y_val), batch_size, shuffle=False) if len(y_val) else None,
         input_shape=tuple(dataset.train_images.shape[1:]),
         num_classes=len(dataset.class_names),

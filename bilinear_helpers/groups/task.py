@@ -97,7 +97,7 @@ def group_dataloaders(dataset_cfg, train_cfg, seed: int = 0) -> DatasetBundle:
     return DatasetBundle(
         train_loader=tensor_loader(x_train.to(device), y_train.to(device), batch, shuffle=batch < len(y_train),
                                    seed=seed),
-        test_loader=tensor_loader(x_test.to(device), y_test.to(device), batch, shuffle=False),
+        test_loader=tensor_loader(x_test.to(device), y_test.to(device), batch, shuffle=False, private_rng=True),
         val_loader=tensor_loader(x_val.to(device), y_val.to(device), batch, shuffle=False) if len(y_val) else None,
         input_shape=(x_train.shape[1],),
         num_classes=task.group.order,

@@ -83,3 +83,12 @@ def test_typed_sections_work_like_dicts(tiny_mnist):
                                     seed=2)
     assert torch.equal(labels_of(typed.train_loader), labels_of(plain.train_loader))
     assert len(labels_of(typed.val_loader)) == 20
+
+
+def test_a_private_rng_loader_leaves_the_global_generator_alone():
+    images, labels = torch.rand(10, 4), torch.arange(10)
+    state = torch.get_rng_state()
+    list(tensor_loader(images, labels, batch_size=3, shuffle=False, private_rng=True))
+    assert torch.equal(torch.get_rng_state(), state)  # scoring the test set does not move the training noise
+    list(tensor_loader(images, labels, batch_size=3, shuffle=False))
+    assert not torch.equal(torch.get_rng_state(), state)  # the control: a plain DataLoader pass draws one number
