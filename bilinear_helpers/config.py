@@ -28,6 +28,7 @@ SCHEDULES = ("cosine", "warmup_step", "constant")
 MODEL_KINDS = ("bilinear", "relu", "relu_mlp")
 GATE_CHOICES = (None, "relu", "silu", "gelu")
 SEED_LIMIT = 2**32
+MAX_NAME_LENGTH = 100  # experiment names become folder names (plus 9 characters of hash)
 DEFAULT_STEPS = 3000
 
 
@@ -123,7 +124,8 @@ class TrainConfig:
         object.__setattr__(self, "n_clusters", check_integer("train.n_clusters", self.n_clusters, 2))
         check_choice("train.schedule", self.schedule, SCHEDULES)
         device = str(plain(self.device))
-        if device.split(":")[0] not in DEVICE_CHOICES:
+        kind, _, index = device.partition(":")
+        if kind not in DEVICE_CHOICES or (":" in device and (kind != "cuda" or not index.isdigit())):
             raise ConfigError(f"unknown train.device {self.device!r}: use one of {list(DEVICE_CHOICES)} (or 'cuda:N')")
         object.__setattr__(self, "device", device)
 
@@ -159,14 +161,21 @@ class ExperimentConfig:
 
     def __post_init__(self):
         name = self.experiment_name
-        if not isinstance(name, str) or not name or not name.replace("-", "").replace("_", "").isalnum():
-            raise ConfigError(f"experiment_name must be letters, digits, '-' and '_', got {name!r}")
+        if not isinstance(name, str) or not name or not name.replace("-", "").replace("_", "").isascii() \
+                or not name.replace("-", "").replace("_", "").isalnum() or len(name) > MAX_NAME_LENGTH:
+            raise ConfigError(f"experiment_name must be 1 to {MAX_NAME_LENGTH} ASCII letters, digits, '-' and '_' (it "
+                              f"names a folder), got {name!r}")
         object.__setattr__(self, "seed", check_integer("seed", self.seed, 0, SEED_LIMIT))
         d_input, n_classes = dataset_sizes(self.dataset.name)
         what = "images" if self.dataset.name in DATASETS else "two-hot pairs"
         if self.model.d_input != d_input:
             raise ConfigError(f"model.d_input={self.model.d_input} does not match {self.dataset.name}'s {what} "
                               f"({d_input} values): set d_input={d_input}")
+        clustered = self.model.d_hidden if self.model.kind != "bilinear" else min(self.model.d_hidden, n_classes)
+        if self.train.cluster_strength > 0 and self.train.n_clusters > clustered:  # bilinear: the classes split too
+            raise ConfigError(f"train.n_clusters={self.train.n_clusters} is more clusters than the units the term "
+                              f"splits ({self.model.d_hidden} hidden units" + (f", {n_classes} classes" if
+                              self.model.kind == "bilinear" else "") + f"): choose at most {clustered}")
         if self.model.d_output != n_classes:
             raise ConfigError(f"model.d_output={self.model.d_output} does not match {self.dataset.name}'s "
                               f"{n_classes} classes: set d_output={n_classes}")

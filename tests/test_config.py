@@ -50,7 +50,8 @@ def test_from_dict_fills_defaults_and_rejects_unknown_keys():
         ({"train": {"adam_beta2": 1.0}}, r"train.adam_beta2 must be in \[0.0, 1.0\), got 1.0"),
         ({"train": {"eval_every": 0}}, r"train.eval_every must be >= 1, got 0"),
         ({"train": {"full_steps": 0}}, r"train.full_steps must be >= 1, got 0"),
-        ({"experiment_name": "a/b"}, "experiment_name must be letters, digits, '-' and '_', got 'a/b'"),
+        ({"experiment_name": "a/b"}, r"experiment_name must be 1 to 100 ASCII letters, digits, '-' and '_' "
+                                     r"\(it names a folder\), got 'a/b'"),
         ({"seed": "a"}, r"seed must be a whole number, got 'a'"),
         ({"seed": 1.5}, r"seed must be a whole number, got 1.5"),
         ({"seed": 2**64}, r"seed must be in \[0, 4294967296\)"),
@@ -159,3 +160,24 @@ def test_a_step_budget_becomes_enough_whole_epochs(steps, batches, epochs):
 
 def test_a_data_root_is_kept_as_a_string(tmp_path):
     assert DatasetConfig("mnist", root=tmp_path).root == str(tmp_path)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"device": "cpu:junk"}, r"unknown train.device 'cpu:junk'.*cuda:N"),
+    ({"device": "cuda:x"}, r"unknown train.device 'cuda:x'"),
+    ({"experiment_name": "a" * 101}, r"experiment_name must be 1 to 100 ASCII letters"),
+    ({"experiment_name": "ünï"}, r"experiment_name must be 1 to 100 ASCII letters"),
+    ({"cluster_strength": 1.0, "n_clusters": 11}, r"n_clusters=11 is more clusters than .*10 classes.*at most 10"),
+    ({"kind": "relu", "d_hidden": 8, "cluster_strength": 1.0, "n_clusters": 9},
+     r"n_clusters=9 is more clusters than the units the term splits \(8 hidden units\): choose at most 8"),
+])
+def test_bad_values_are_refused_before_any_work(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        make_config("mnist_baseline", **overrides)
+
+
+def test_the_limits_themselves_are_accepted():
+    assert make_config("mnist_baseline", device="cuda:1").train.device == "cuda:1"
+    assert make_config("mnist_baseline", experiment_name="a" * 100).experiment_name == "a" * 100
+    assert make_config("mnist_baseline", cluster_strength=1.0, n_clusters=10).train.n_clusters == 10
+    assert make_config("mnist_baseline", kind="relu", cluster_strength=1.0, n_clusters=64).train.n_clusters == 64

@@ -126,6 +126,11 @@ def procrustes_alignment(acts1: Float[Tensor, "n d1"], acts2: Float[Tensor, "n d
     u, _, vh = torch.linalg.svd(acts2.T @ acts1 / len(acts1), full_matrices=False)
     alignment = u @ vh
     eval1, eval2 = (acts1, acts2) if held_out is None else (held_out[0].double(), held_out[1].double())
+    if eval1.ndim != 2 or eval2.ndim != 2 or eval1.shape[1] != acts1.shape[1] or eval2.shape[1] != acts2.shape[1] \
+            or len(eval1) != len(eval2):
+        raise ValueError(f"held_out must hold the same units as the fitted representations, [m, {acts1.shape[1]}] and "
+                         f"[m, {acts2.shape[1]}] for the same m inputs, got {tuple(eval1.shape)} and "
+                         f"{tuple(eval2.shape)}")
     explained = torch.trace(alignment.T @ (eval2.T @ eval1))
     r2 = explained / torch.sqrt((eval1**2).sum() * (eval2**2).sum())
     return alignment, r2.item()

@@ -180,3 +180,13 @@ def test_block_activations_are_block_inputs_or_what_the_readout_reads(relu_setup
     assert weight_clipping_accuracy(model, "block 0", basis, [12, 0], images, labels)[0] == 1.0
     assert weight_clipping_accuracy(model, "block 0", basis, [0], images, labels)[0] < 1.0  # the block silenced
     assert torch.equal(model.weight_matrices()["block 0"], before)  # clipping works on a copy
+
+
+@pytest.mark.parametrize("held_out, message", [
+    ((torch.randn(30, 5), torch.randn(30, 12)),
+     r"held_out must hold the same units .*\[m, 16\] and \[m, 12\].*\(30, 5\)"),
+    ((torch.randn(30, 16), torch.randn(20, 12)), r"for the same m inputs, got \(30, 16\) and \(20, 12\)"),
+])
+def test_procrustes_refuses_held_out_data_of_other_widths(held_out, message):
+    with pytest.raises(ValueError, match=message):
+        procrustes_alignment(torch.randn(50, 16), torch.randn(50, 12), held_out=held_out)
