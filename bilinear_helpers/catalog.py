@@ -39,25 +39,41 @@ DATASETS: dict[str, DatasetSpec] = {
     ),
 }
 
-# letter -> (family, smallest n, largest n, order of the group for n)
+MAX_GROUP_ORDER = 500  # the largest |G| built: its |G|^2 two-hot pairs take 8 |G|^3 bytes (1 GB at 500)
+
+
+def table_bytes(order: int) -> int:
+    """Bytes of a group table's |G|^2 two-hot float32 pairs `[|G|^2, 2|G|]` (a character cube in float64 is as big)."""
+    return 8 * order**3
+
+
+# letter -> (family, smallest n, largest n, order of the group for n); largest n: order at most MAX_GROUP_ORDER
 GROUP_FAMILIES = {
-    "C": ("cyclic", 2, 1000, lambda n: n),
-    "D": ("dihedral", 3, 500, lambda n: 2 * n),
-    "S": ("symmetric", 2, 6, math.factorial),
+    "C": ("cyclic", 2, MAX_GROUP_ORDER, lambda n: n),
+    "D": ("dihedral", 3, MAX_GROUP_ORDER // 2, lambda n: 2 * n),
+    "S": ("symmetric", 2, 5, math.factorial),
     "A": ("alternating", 3, 6, lambda n: math.factorial(n) // 2),
 }
 
 
 def parse_group_name(name: str) -> tuple[str, int] | None:
-    """("cyclic", 59) for "C59" (also "c_59"); None when `name` is not written like a group."""
+    """("cyclic", 59) for "C59" (also "c_59"); None when `name` is not written like a group.
+
+    A group of order above MAX_GROUP_ORDER is a ConfigError at once, naming the memory it would need.
+    """
     text = str(name).strip().replace("_", "")
-    if len(text) < 2 or text[0].upper() not in GROUP_FAMILIES or not text[1:].isdigit():
+    if len(text) < 2 or text[0].upper() not in GROUP_FAMILIES or not (text[1:].isascii() and text[1:].isdigit()):
         return None
-    family, low, high, _ = GROUP_FAMILIES[text[0].upper()]
+    family, low, high, order = GROUP_FAMILIES[text[0].upper()]
     n = int(text[1:])
     if not low <= n <= high:
+        size = ""
+        if n > high:
+            size = f" (order {order(n):,}: its pairs would take {table_bytes(order(n)) / 2**30:,.1f} GB)" \
+                if family in ("cyclic", "dihedral") or n <= 12 else " (order above 10^8)"
         raise ConfigError(f"{name!r}: n of the {family} group {text[0].upper()}<n> must be from {low} to {high}, "
-                          f"got {n}")
+                          f"got {n}{size}; groups are built up to order {MAX_GROUP_ORDER} ({table_bytes(MAX_GROUP_ORDER) / 2**30:.1f} "
+                          "GB of pairs)")
     return family, n
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from .catalog import DATASETS, dataset_sizes, parse_group_name
 from .checks import ConfigError, check_boolean, check_choice, check_integer, check_keys, check_number, plain
+from .paths import absolute_folder
 from .runtime import DEVICE_CHOICES
 
 SCHEDULES = ("cosine", "warmup_step", "constant")
@@ -45,8 +46,8 @@ class DatasetConfig:
     def __post_init__(self):
         if not isinstance(self.name, str) or (self.name not in DATASETS and parse_group_name(self.name) is None):
             check_choice("dataset", self.name, [*sorted(DATASETS), "C<n>", "D<n>", "S<n>", "A<n>"])
-        if self.root is not None and not isinstance(self.root, str):
-            object.__setattr__(self, "root", str(self.root))
+        if self.root is not None:
+            object.__setattr__(self, "root", str(absolute_folder("data_root", self.root)))
         fraction = check_number("dataset.train_fraction", self.train_fraction, 0.0, 1.0)
         if fraction <= 0:
             raise ConfigError(f"dataset.train_fraction must be above 0, got {fraction!r}")

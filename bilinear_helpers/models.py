@@ -84,7 +84,13 @@ def _seeded(seed: int):
 
 
 class ImageClassifier(nn.Module):
-    """`embedding` E (pixels to hidden, no bias), `n_layer` blocks, `readout` U (no bias), drawn from `seed`."""
+    """`embedding` E (pixels to hidden, no bias), `n_layer` blocks, `readout` U (no bias), drawn from `seed`.
+
+    `kind` names the subclass as a config's `model.kind` does; `architecture()` is the
+    `ModelConfig` that builds a model of the same shape and function (checkpoints check it).
+    """
+
+    kind: str = ""
 
     def __init__(self, d_input: int, d_hidden: int, d_output: int, n_layer: int, seed: int, make_block):
         super().__init__()
@@ -95,6 +101,12 @@ class ImageClassifier(nn.Module):
             self.embedding = nn.Linear(d_input, d_hidden, bias=False)
             self.blocks = nn.ModuleList(make_block() for _ in range(n_layer))
             self.readout = nn.Linear(d_hidden, d_output, bias=False)
+
+    def architecture(self) -> ModelConfig:
+        """The `model` section of a config that builds this architecture (sizes, bias, residual, gate)."""
+        extra = {"residual": getattr(self, "residual", False), "gate": getattr(self, "gate", None)}
+        return ModelConfig(kind=self.kind, d_input=self.d_input, d_hidden=self.d_hidden, d_output=self.d_output,
+                           n_layer=self.n_layer, bias=self.bias, **extra)
 
     def block_index(self, block: int) -> int:
         """`block` as an index in `0 .. n_layer - 1` (negative counts from the end)."""
@@ -164,6 +176,8 @@ class BilinearImageClassifier(ImageClassifier):
     from `seed`, leaving the global RNG as it was.
     """
 
+    kind = "bilinear"
+
     def __init__(self, d_input: int = 784, d_hidden: int = 256, d_output: int = 10, n_layer: int = 1,
                  bias: bool = False, residual: bool = False, seed: int = 0, gate: str | None = None):
         super().__init__(d_input, d_hidden, d_output, n_layer, seed,
@@ -200,10 +214,13 @@ class BilinearImageClassifier(ImageClassifier):
 class ReLUImageClassifier(ImageClassifier):
     """The baseline: `embedding` (no bias), `n_layer` x (Linear + ReLU), `readout` (no bias)."""
 
+    kind = "relu"
+
     def __init__(self, d_input: int = 784, d_hidden: int = 256, d_output: int = 10, n_layer: int = 1,
                  bias: bool = True, seed: int = 0):
         super().__init__(d_input, d_hidden, d_output, n_layer, seed,
                          lambda: nn.Sequential(nn.Linear(d_hidden, d_hidden, bias=bias), nn.ReLU()))
+        self.bias = bias
 
     def block_weight(self, block: int) -> nn.Parameter:
         """Block `block`'s Linear weight `W` (the block computes `ReLU(W h + b)`), live."""
@@ -216,6 +233,8 @@ class ReLUImageClassifier(ImageClassifier):
 class ReLUMLP(ReLUImageClassifier):
     """A plain MLP: `ReLU(E x)`, `n_layer` x (Linear + ReLU), `readout`. With d_hidden 64 and one
     block it is the 784-64-64-10 network of the clusterability seed notebook (bias-free)."""
+
+    kind = "relu_mlp"
 
     def embed(self, x: Tensor) -> Float[Tensor, "batch d_hidden"]:
         """What block 0 reads: `ReLU(E x)`."""

@@ -23,11 +23,16 @@ def resolve_device(name: str | torch.device = "auto") -> torch.device:
     available = ["cpu"] + (["cuda"] if cuda_ok else []) + (["mps"] if mps_ok else [])
     if name == "auto":
         return torch.device("cuda" if cuda_ok else "mps" if mps_ok else "cpu")
-    kind = name.split(":")[0]
-    if kind not in DEVICE_CHOICES:
+    if not isinstance(name, str):
+        raise ValueError(f"a device must be a name such as 'cpu' or 'cuda:0', got {name!r} ({type(name).__name__})")
+    kind, colon, index = name.partition(":")
+    if kind not in DEVICE_CHOICES or kind == "auto" and colon or colon and not index.isdigit():
         raise ValueError(f"unknown device {name!r}: use one of {list(DEVICE_CHOICES)} (or 'cuda:N')")
     if kind not in available:
         raise ValueError(f"device {name!r} is not available on this machine (available: {available}); use 'auto'")
+    if kind == "cuda" and colon and int(index) >= torch.cuda.device_count():
+        raise ValueError(f"device {name!r} does not exist: this machine has {torch.cuda.device_count()} CUDA "
+                         "device(s), numbered from 0")
     return torch.device(name)
 
 

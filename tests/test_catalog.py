@@ -1,8 +1,17 @@
 """The dataset catalogue: image datasets by key, group tables by name."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bilinear_helpers.catalog import DATASETS, dataset_sizes, group_order, is_group_dataset, parse_group_name
+from bilinear_helpers.catalog import (
+    DATASETS,
+    MAX_GROUP_ORDER,
+    dataset_sizes,
+    group_order,
+    is_group_dataset,
+    parse_group_name,
+)
 from bilinear_helpers.checks import ConfigError
 
 
@@ -31,9 +40,9 @@ def test_other_names_are_not_groups(name):
 
 
 @pytest.mark.parametrize(("name", "message"), [
-    ("S9", r"'S9': n of the symmetric group S<n> must be from 2 to 6, got 9"),
-    ("D2", r"n of the dihedral group D<n> must be from 3 to 500, got 2"),
-    ("C1", r"n of the cyclic group C<n> must be from 2 to 1000, got 1"),
+    ("S9", r"'S9': n of the symmetric group S<n> must be from 2 to 5, got 9"),
+    ("D2", r"n of the dihedral group D<n> must be from 3 to 250, got 2"),
+    ("C1", r"n of the cyclic group C<n> must be from 2 to 500, got 1"),
 ])
 def test_groups_out_of_range_name_the_limits(name, message):
     with pytest.raises(ConfigError, match=message):
@@ -42,3 +51,26 @@ def test_groups_out_of_range_name_the_limits(name, message):
 
 def test_image_dataset_sizes():
     assert dataset_sizes("mnist") == (784, 10) and dataset_sizes("fashion_mnist") == (784, 10)
+
+
+@pytest.mark.parametrize("name", ["C²", "C٣", "S①", "C5.0", "C-5", "C 5"])
+def test_names_with_other_digits_are_not_groups(name):
+    assert parse_group_name(name) is None
+
+
+@pytest.mark.parametrize(("name", "gigabytes"), [("C997", "7.4"), ("C1000", "7.5"), ("S6", "2.8"), ("D251", "0.9")])
+def test_groups_too_large_to_hold_are_refused_at_once_with_their_memory(name, gigabytes):
+    with pytest.raises(ConfigError, match=f"its pairs would take {gigabytes} GB\\); groups are built up to order 500"):
+        parse_group_name(name)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=8) | st.from_regex(r"[CDSAcdsa]_?[0-9]{1,5}", fullmatch=True))
+def test_any_text_parses_to_a_buildable_group_none_or_a_config_error(name):
+    try:
+        parsed = parse_group_name(name)
+    except ConfigError as exc:
+        assert "must be from" in str(exc)
+        return
+    if parsed is not None:
+        assert 2 <= group_order(name) <= MAX_GROUP_ORDER

@@ -38,7 +38,7 @@ def test_from_dict_fills_defaults_and_rejects_unknown_keys():
         ({"train": {"schedule": "linear"}}, "unknown train.schedule 'linear'"),
         ({"train": {"device": "tpu"}}, "unknown train.device 'tpu'"),
         ({"dataset": {"name": "svhn"}}, "unknown dataset 'svhn'"),
-        ({"dataset": {"name": "S9"}}, "n of the symmetric group S<n> must be from 2 to 6, got 9"),
+        ({"dataset": {"name": "S9"}}, "n of the symmetric group S<n> must be from 2 to 5, got 9"),
         ({"train": {"epochs": 0}}, r"train.epochs must be >= 1, got 0"),
         ({"train": {"epochs": True}}, r"train.epochs must be a whole number, got True"),
         ({"train": {"epochs": 2.5}}, r"train.epochs must be a whole number"),

@@ -1,12 +1,23 @@
 """Where files live, and atomic writes."""
 
+import errno
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from bilinear_helpers import data_dir, display_path, figures_dir
+from bilinear_helpers import (
+    BilinearImageClassifier,
+    ConfigError,
+    ExperimentConfig,
+    data_dir,
+    display_path,
+    figures_dir,
+    make_config,
+)
 from bilinear_helpers import paths as paths_module
+from bilinear_helpers.training import save_checkpoint
 
 from .conftest import dead_pid
 
@@ -60,3 +71,54 @@ def test_stale_temp_files_of_dead_writers_are_removed_and_live_ones_kept(tmp_pat
         path.write_text("half")
     paths_module.atomic_write_text(tmp_path / "a.txt", "x")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, "a.txt"])
+
+
+@pytest.mark.parametrize("folder", ["", "relative/data", "."])
+def test_relative_or_empty_folders_are_refused_for_arguments_and_environment(folder, monkeypatch):
+    with pytest.raises(ConfigError, match=f"data_root must be an absolute folder path, got {folder!r}"):
+        data_dir(folder)
+    with pytest.raises(ConfigError, match=f"data_root must be an absolute folder path, got {folder!r}"):
+        make_config("mnist_baseline", data_root=folder)
+    monkeypatch.setenv("BILINEAR_DATA_DIR", folder)
+    with pytest.raises(ConfigError, match="the environment variable BILINEAR_DATA_DIR must be an absolute folder path"):
+        data_dir()
+    monkeypatch.setenv("BILINEAR_FIGURES_DIR", folder)
+    with pytest.raises(ConfigError, match="BILINEAR_FIGURES_DIR must be an absolute folder path"):
+        figures_dir()
+
+
+def test_a_home_relative_folder_is_absolute(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert data_dir("~/bilinear") == tmp_path / "bilinear"
+
+
+def test_torch_failing_to_write_on_a_full_disk_says_the_disk_is_full(tmp_path):
+    path = paths_module.atomic_write_text(tmp_path / "a.txt", "good")
+
+    def torch_out_of_space(f):
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . PytorchStreamWriter failed writing file "
+                           "data/0: file write failed")
+
+    with pytest.raises(OSError, match=r"the disk is full: could not write a.txt to .* MB free\)"):
+        paths_module.atomic_write(path, torch_out_of_space)
+    assert path.read_text() == "good" and os.listdir(tmp_path) == ["a.txt"]
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 64 kB tmpfs (needs root and mount rights; skipped elsewhere)."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_checkpoint_on_a_really_full_disk(tiny_disk):
+    model = BilinearImageClassifier(d_hidden=64)  # about 250 kB: more than the disk holds
+    config = ExperimentConfig.from_dict({"model": {"d_hidden": 64}})
+    with pytest.raises(OSError, match=r"the disk is full: could not write best.pt .*Free some space") as info:
+        save_checkpoint(tiny_disk / "best.pt", model, config, epoch=1, metrics={})
+    assert info.value.errno == errno.ENOSPC and os.listdir(tiny_disk) == []

@@ -76,6 +76,36 @@ def real_irreps(
     raise RuntimeError(f"could not split the regular representation of a group of order {order} into irreps")
 
 
+def polygon_irreps(perms: Int64[np.ndarray, "elem degree"], dihedral: bool
+                   ) -> tuple[list[Float[np.ndarray, "elem d d"]], list[str]]:
+    """The real irreps of C_n or D_n in closed form, exact for every n, for permutations of an n-gon's corners.
+
+    Every element is `i -> a + i` (the rotation r^a) or, in D_n, `i -> a - i` (r^a s, s the
+    reflection fixing corner 0). The 2-D irreps send r^a to the turn by `2 pi k a / n` and s to
+    diag(1, -1) (k from 1 while 2k < n); the 1-D ones send r to +-1 and s to +-1 ("sign"
+    r -> -1 needs n even). Kinds as `real_irreps`: C_n's turns are realified complex pairs.
+    """
+    n = perms.shape[1]
+    turns = perms[:, 0].astype(np.float64)  # a
+    flips = (perms[:, 1] != (perms[:, 0] + 1) % n) if dihedral else np.zeros(len(perms), bool)
+    irreps, kinds = [], []
+    rotation_signs = (1.0, -1.0) if n % 2 == 0 else (1.0,)
+    reflection_signs = (1.0, -1.0) if dihedral else (1.0,)
+    for rotation_sign in rotation_signs:
+        for reflection_sign in reflection_signs:
+            values = rotation_sign**turns * np.where(flips, reflection_sign, 1.0)
+            irreps.append(values[:, None, None])
+            kinds.append("real")
+    for k in range(1, (n + 1) // 2):
+        angle = 2 * np.pi * k * turns / n
+        cos, sin = np.cos(angle), np.sin(angle)
+        turn = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], 1)
+        flip = np.where(flips, -1.0, 1.0)
+        irreps.append(turn * np.stack([np.ones(len(perms)), flip], -1)[:, None, :])  # R(theta) @ diag(1, +-1)
+        kinds.append("real" if dihedral else "complex")
+    return irreps, kinds
+
+
 def _fixed_points(perms: np.ndarray) -> np.ndarray:
     return (perms == np.arange(perms.shape[1])).sum(axis=1)
 
@@ -106,11 +136,11 @@ def name_irreps(irreps: list[np.ndarray], kinds: list[str], perms: np.ndarray, f
     rotation = int(np.flatnonzero((perms == (np.arange(degree) + 1) % degree).all(axis=1))[0]) \
         if family in ("cyclic", "dihedral") else None
     known = {"trivial": np.ones(len(perms))}
-    if family in ("symmetric", "alternating"):
-        standard = _fixed_points(perms) - 1.0
+    standard = _fixed_points(perms) - 1.0
+    if family == "symmetric":  # sign first: in S_2 the sign and "fixed points - 1" coincide, and it is the sign
+        known.update(sign=_parity(perms), standard=standard, standard_sign=standard * _parity(perms))
+    if family == "alternating":
         known["standard"] = standard
-    if family == "symmetric":
-        known.update(sign=_parity(perms), standard_sign=standard * _parity(perms))
     names: dict[int, str] = {}
     for i, character in enumerate(characters):
         for name, values in known.items():

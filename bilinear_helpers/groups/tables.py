@@ -5,8 +5,10 @@ build a `Group`: every element is a permutation (sympy's combinatorics generates
 their conjugacy classes), numbered so that `table[a, b]` is the index of `ab`, where `ab`
 means "apply b, then a" (so that `rho(ab) = rho(a) rho(b)`). Element 0 is the identity.
 
-The irreps come from `irreps.real_irreps`: a real orthogonal `rho: G -> O(d)` for
-each irreducible character, `[|G|, d, d]`. A complex pair of irreps (the rotations of a
+Each irrep is a real orthogonal `rho: G -> O(d)`, `[|G|, d, d]`, one per irreducible
+character: in closed form for cyclic and dihedral groups (`irreps.polygon_irreps`, exact
+for every n), read off the regular representation for S_n and A_n (`irreps.real_irreps`).
+Orders are bounded by `catalog.MAX_GROUP_ORDER`. A complex pair of irreps (the rotations of a
 cyclic group) appears once, realified to d = 2; its character has norm 2, not 1.
 """
 
@@ -21,10 +23,9 @@ from sympy.combinatorics import Permutation, PermutationGroup
 from sympy.combinatorics.named_groups import AlternatingGroup, CyclicGroup, DihedralGroup, SymmetricGroup
 from torch import Tensor
 
-from ..catalog import parse_group_name
-from .irreps import name_irreps, real_irreps
-
-MAX_ORDER = 1000  # the regular representation is |G| x |G|; larger groups need another construction
+from ..catalog import GROUP_FAMILIES as GROUP_BOUNDS
+from ..catalog import MAX_GROUP_ORDER, parse_group_name
+from .irreps import name_irreps, polygon_irreps, real_irreps
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,8 @@ def group_from_permutations(name: str, generated: PermutationGroup, family: str,
     Elements are sorted by array form, so the identity is element 0 and a cyclic group's
     element k is the rotation r^k. `family` picks the irrep names (see `name_irreps`).
     """
-    if generated.order() > MAX_ORDER:
-        raise ValueError(f"{name} has order {generated.order()}; this construction stops at order {MAX_ORDER}")
+    if generated.order() > MAX_GROUP_ORDER:
+        raise ValueError(f"{name} has order {generated.order()}; groups are built up to order {MAX_GROUP_ORDER}")
     degree = generated.degree
     elements = sorted(tuple(int(i) for i in Permutation(p, size=degree).array_form) for p in generated.elements)
     perms = np.array(elements, dtype=np.int64)  # [|G|, degree]: perms[g, i] = g(i)
@@ -111,7 +112,10 @@ def group_from_permutations(name: str, generated: PermutationGroup, family: str,
     inverse = np.argmax(table == 0, axis=1)
     classes = sorted(sorted(index[tuple(Permutation(p, size=degree).array_form)] for p in cls)
                      for cls in generated.conjugacy_classes())
-    irreps, kinds = real_irreps(table, inverse, seed=seed)
+    if family in ("cyclic", "dihedral"):
+        irreps, kinds = polygon_irreps(perms, dihedral=family == "dihedral")
+    else:
+        irreps, kinds = real_irreps(table, inverse, seed=seed)
     names = name_irreps(irreps, kinds, perms, family)
     return Group(
         name=name,
@@ -126,25 +130,25 @@ def group_from_permutations(name: str, generated: PermutationGroup, family: str,
 
 def cyclic_group(n: int) -> Group:
     """C_n, addition mod n: element k is the rotation r^k (so `table[a, b] = (a + b) mod n`)."""
-    n = _positive_int("the order of a cyclic group", n, 2, MAX_ORDER)
+    n = _positive_int("the order of a cyclic group", n, *GROUP_BOUNDS["C"][1:3])
     return group_from_permutations(f"C_{n}", CyclicGroup(n), "cyclic")
 
 
 def dihedral_group(n: int) -> Group:
     """D_n, the 2n symmetries of a regular n-gon (n rotations, n reflections), n >= 3."""
-    n = _positive_int("n of a dihedral group D_n", n, 3, MAX_ORDER // 2)
+    n = _positive_int("n of a dihedral group D_n", n, *GROUP_BOUNDS["D"][1:3])
     return group_from_permutations(f"D_{n}", DihedralGroup(n), "dihedral")
 
 
 def symmetric_group(n: int) -> Group:
-    """S_n, all n! permutations of n points (S_4: 24, S_5: 120, S_6: 720)."""
-    n = _positive_int("n of a symmetric group S_n", n, 2, 6)
+    """S_n, all n! permutations of n points (S_4: 24, S_5: 120)."""
+    n = _positive_int("n of a symmetric group S_n", n, *GROUP_BOUNDS["S"][1:3])
     return group_from_permutations(f"S_{n}", SymmetricGroup(n), "symmetric")
 
 
 def alternating_group(n: int) -> Group:
     """A_n, the n!/2 even permutations of n points (A_4: 12, A_5: 60)."""
-    n = _positive_int("n of an alternating group A_n", n, 3, 6)
+    n = _positive_int("n of an alternating group A_n", n, *GROUP_BOUNDS["A"][1:3])
     return group_from_permutations(f"A_{n}", AlternatingGroup(n), "alternating")
 
 

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from ..checks import ConfigError
 from ..config import ExperimentConfig
-from ..models import build_image_classifier
+from ..models import ImageClassifier, build_image_classifier
 from ..paths import atomic_write
 from ..runtime import resolve_device
 
@@ -50,7 +50,7 @@ def plain_values(obj: Any) -> Any:
     return json.loads(json.dumps(obj, default=scalar))
 
 
-def _content_digest(state_dict: dict, config: Any, epoch: Any, metrics: Any) -> str:
+def content_digest(state_dict: dict, config: Any, epoch: Any, metrics: Any) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps([config, epoch, metrics], sort_keys=True, default=str).encode())
     for key in sorted(state_dict):
@@ -60,10 +60,27 @@ def _content_digest(state_dict: dict, config: Any, epoch: Any, metrics: Any) -> 
     return digest.hexdigest()
 
 
+def architecture_differences(model: nn.Module, config: ExperimentConfig) -> list[str]:
+    """Each field where `model`'s architecture differs from `config.model`, as "key: model X, config Y"."""
+    if not isinstance(model, ImageClassifier):
+        raise TypeError(f"checkpoints hold this package's image classifiers, got a {type(model).__name__}: build the "
+                        "model with build_image_classifier(config.model, seed)")
+    built, described = model.architecture().__dict__, config.model.__dict__
+    return [f"{key}: model {built[key]!r}, config {described[key]!r}" for key in built if built[key] != described[key]]
+
+
 def save_checkpoint(
     path: str | os.PathLike, model: nn.Module, config: dict | ExperimentConfig, epoch: int, metrics: dict
 ) -> Path:
-    """Write `model`'s weights with the config and metrics to `path`, atomically."""
+    """Write `model`'s weights with the config and metrics to `path`, atomically.
+
+    The config must describe the model (`model.architecture() == config.model`), so that
+    `model_from_checkpoint(path)` rebuilds the same function: a mismatch is a ConfigError.
+    """
+    differences = architecture_differences(model, ExperimentConfig.from_dict(config))
+    if differences:
+        raise ConfigError(f"refused to save {path}: the config does not describe the model ({'; '.join(differences)}). "
+                          "Pass the config the model was built from.")
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     config = config.to_dict() if isinstance(config, ExperimentConfig) else plain_values(config)
     epoch, metrics = int(epoch), plain_values(dict(metrics))
@@ -73,7 +90,7 @@ def save_checkpoint(
         "config": config,
         "epoch": epoch,
         "metrics": metrics,
-        "content_sha256": _content_digest(state, config, epoch, metrics),
+        "content_sha256": content_digest(state, config, epoch, metrics),
     }
     return atomic_write(path, lambda f: torch.save(payload, f))
 
@@ -116,7 +133,7 @@ def _check_structure(path: Path, ckpt: Any) -> None:
     if not isinstance(state, dict) or not all(isinstance(v, Tensor) for v in state.values()):
         raise CheckpointError(f"{path} is not a bilinear_helpers checkpoint: its weights are not a dict of tensors")
     try:
-        expected = _content_digest(state, ckpt["config"], ckpt["epoch"], ckpt["metrics"])
+        expected = content_digest(state, ckpt["config"], ckpt["epoch"], ckpt["metrics"])
     except Exception as exc:
         raise CheckpointError(f"{path} is corrupt: its contents cannot be checked ({exc}). Delete it and retrain."
                               ) from None
@@ -135,6 +152,10 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     truncated or corrupt, carries code, has another format version, or was modified.
     """
     path = Path(path)
+    if path.exists() and not path.is_file():
+        what = "a folder" if path.is_dir() else "not a regular file (a pipe, socket or device)"
+        raise CheckpointError(f"{path} is {what}, not a checkpoint file: pass the path of a .pt file "
+                              "(a run folder's best.pt or latest.pt)")
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}: train it first (load_or_train does both)")
     try:
@@ -158,12 +179,26 @@ def model_from_checkpoint(
     if not isinstance(checkpoint, dict):
         path = str(checkpoint)
         checkpoint = load_checkpoint(checkpoint, map_location=map_location)
+    elif "model_state_dict" not in checkpoint or "config" not in checkpoint:
+        raise CheckpointError(f"{path} is not a bilinear_helpers checkpoint: it has no 'model_state_dict' and "
+                              "'config'; pass a path or what load_checkpoint returns")
+    try:
+        config = ExperimentConfig.from_dict(checkpoint["config"])
+    except (KeyError, TypeError, ConfigError) as exc:
+        raise CheckpointError(f"{path}: its config does not describe a model this package builds ({exc})") from None
     if model is None:
+        model = build_image_classifier(config.model, seed=config.seed)
+    else:
         try:
-            config = ExperimentConfig.from_dict(checkpoint["config"])
-            model = build_image_classifier(config.model, seed=config.seed)
-        except (KeyError, TypeError, ConfigError) as exc:
-            raise CheckpointError(f"{path}: its config does not describe a model this package builds ({exc})") from None
+            differences = architecture_differences(model, config)
+        except TypeError as exc:
+            raise CheckpointError(f"cannot load {path} into it: {exc}") from None
+        if differences:
+            raise CheckpointError(
+                f"{path} holds weights for a different architecture than the {type(model).__name__} given "
+                f"({'; '.join(differences)}). Build the model from the checkpoint's own config "
+                "(model_from_checkpoint(path))."
+            )
     try:
         model.load_state_dict(checkpoint["model_state_dict"], strict=True)
     except RuntimeError as exc:

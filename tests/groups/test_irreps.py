@@ -4,6 +4,8 @@ orthonormal (norm 2 for a realified complex pair) and whose matrix elements fill
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import bilinear_helpers as bh
 from bilinear_helpers.groups.irreps import real_irreps
@@ -67,3 +69,22 @@ def test_irreps_do_not_depend_on_the_seed_beyond_a_basis():
                                                                                                       seed=s)[0])
                   for s in (0, 1)]
     assert characters[0] == characters[1]
+
+
+@settings(max_examples=25, deadline=None)
+@given(family=st.sampled_from("CD"), n=st.integers(3, 500))
+def test_cyclic_and_dihedral_irreps_are_exact_for_every_order(family, n):
+    n = n if family == "C" else max(3, n // 2)  # D<n> is built up to n = 250
+    group = bh.make_group(f"{family}{n}")
+    a, b = torch.randint(0, group.order, (2, 2000), generator=torch.Generator().manual_seed(n))  # pairs, sampled
+    rho = torch.stack([r for r in group.irreps.values() if r.shape[-1] == 2] or [torch.eye(2)[None].double()])
+    assert (rho[:, group.table[a, b]] - rho[:, a] @ rho[:, b]).abs().max() < 1e-9
+    ones = torch.stack([r[:, 0, 0] for r in group.irreps.values() if r.shape[-1] == 1])
+    assert torch.equal(ones[:, group.table[a, b]], ones[:, a] * ones[:, b])
+    assert sum(group.span_dimension(name) for name in group.irreps) == group.order
+    assert len(group.irreps) == (n // 2 + 1 if family == "C" else (n - 1) // 2 + (4 if n % 2 == 0 else 2))
+
+
+def test_the_sign_of_s2_is_named_sign():
+    assert list(bh.make_group("S2").irreps) == ["trivial", "sign"]
+    assert list(bh.make_group("S3").irreps) == ["trivial", "sign", "standard"]

@@ -12,9 +12,16 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bilinear_helpers import BilinearImageClassifier, ExperimentConfig, ReLUImageClassifier, model_from_checkpoint
+from bilinear_helpers import (
+    BilinearImageClassifier,
+    ConfigError,
+    ExperimentConfig,
+    ReLUImageClassifier,
+    build_image_classifier,
+    model_from_checkpoint,
+)
 from bilinear_helpers.training import CheckpointError, load_checkpoint, save_checkpoint
-from bilinear_helpers.training.checkpoints import FORMAT_VERSION
+from bilinear_helpers.training.checkpoints import FORMAT_VERSION, content_digest
 
 from ..conftest import PickledCode, dead_pid
 
@@ -109,10 +116,78 @@ def test_missing_file_says_how_to_get_one(tmp_path):
 
 def test_wrong_architecture_names_the_path_and_the_problem(tmp_path):
     path = save_checkpoint(tmp_path / "bilinear.pt", small_model(), CONFIG, epoch=1, metrics={})
-    with pytest.raises(CheckpointError, match=r"bilinear.pt holds weights for a different architecture.*size mismatch"):
+    with pytest.raises(CheckpointError, match=r"bilinear.pt holds weights for a different architecture than the "
+                                              r"BilinearImageClassifier given \(d_hidden: model 16, config 8\)"):
         model_from_checkpoint(path, model=BilinearImageClassifier(d_hidden=16))
-    with pytest.raises(CheckpointError, match="different architecture than ReLUImageClassifier"):
+    with pytest.raises(CheckpointError, match="different architecture than the ReLUImageClassifier given "
+                                              r"\(kind: model 'relu', config 'bilinear'; bias: model True"):
         model_from_checkpoint(path, model=ReLUImageClassifier(d_hidden=8))
+    with pytest.raises(CheckpointError, match="cannot load .*bilinear.pt into it: checkpoints hold this package's "
+                                              "image classifiers, got a Linear"):
+        model_from_checkpoint(path, model=torch.nn.Linear(784, 10))
+
+
+ARCHITECTURES = {  # the same weights' shapes, another function: only the config can tell them apart
+    "bilinear": {"kind": "bilinear", "d_hidden": 8},
+    "gate relu": {"kind": "bilinear", "d_hidden": 8, "gate": "relu"},
+    "residual": {"kind": "bilinear", "d_hidden": 8, "residual": True},
+    "relu": {"kind": "relu", "d_hidden": 8, "bias": False},
+    "relu_mlp": {"kind": "relu_mlp", "d_hidden": 8, "bias": False},
+}
+
+
+def build(model_section):
+    config = ExperimentConfig.from_dict({"model": model_section})
+    return build_image_classifier(config.model, seed=0), config
+
+
+@pytest.mark.parametrize("saved", list(ARCHITECTURES))
+@pytest.mark.parametrize("target", list(ARCHITECTURES))
+def test_a_checkpoint_never_loads_into_another_architecture_with_the_same_shapes(tmp_path, saved, target):
+    model, config = build(ARCHITECTURES[saved])
+    path = save_checkpoint(tmp_path / "c.pt", model, config, epoch=1, metrics={})
+    other, _ = build(ARCHITECTURES[target])
+    if saved == target:
+        x = torch.rand(4, 784)
+        assert torch.equal(model_from_checkpoint(path, model=other)(x), model(x))
+        assert torch.equal(model_from_checkpoint(path)(x), model(x))
+    else:
+        with pytest.raises(CheckpointError, match="holds weights for a different architecture"):
+            model_from_checkpoint(path, model=other)
+
+
+@pytest.mark.parametrize("saved", list(ARCHITECTURES))
+@pytest.mark.parametrize("described", list(ARCHITECTURES))
+def test_save_refuses_a_config_that_does_not_describe_the_model(tmp_path, saved, described):
+    model, _ = build(ARCHITECTURES[saved])
+    _, config = build(ARCHITECTURES[described])
+    if saved == described:
+        save_checkpoint(tmp_path / "c.pt", model, config, epoch=1, metrics={})
+        return
+    with pytest.raises(ConfigError, match=r"refused to save .*c.pt: the config does not describe the model \("):
+        save_checkpoint(tmp_path / "c.pt", model, config, epoch=1, metrics={})
+    assert not (tmp_path / "c.pt").exists()
+
+
+def test_a_checkpoint_dict_without_weights_is_named():
+    with pytest.raises(CheckpointError, match="<in-memory checkpoint> is not a bilinear_helpers checkpoint: it has no "
+                                              "'model_state_dict'"):
+        model_from_checkpoint({"config": CONFIG.to_dict()})
+
+
+def test_load_refuses_folders_and_pipes_without_saying_train_it_first(tmp_path):
+    with pytest.raises(CheckpointError, match="is a folder, not a checkpoint file"):
+        load_checkpoint(tmp_path)
+    os.mkfifo(tmp_path / "pipe.pt")
+    with pytest.raises(CheckpointError, match="pipe.pt is not a regular file .*, not a checkpoint file"):
+        load_checkpoint(tmp_path / "pipe.pt")
+
+
+@pytest.mark.parametrize("device", ["cpu:junk", "cuda:x", "auto:0", "tpu", ""])
+def test_load_onto_a_device_name_that_is_not_one_is_a_checkpoint_error(tmp_path, device):
+    path = save_checkpoint(tmp_path / "c.pt", small_model(), CONFIG, epoch=1, metrics={})
+    with pytest.raises(CheckpointError, match=f"cannot load .*c.pt onto {device!r}: unknown device"):
+        load_checkpoint(path, map_location=device)
 
 
 def test_a_model_comes_from_the_checkpoints_own_config_or_into_a_given_one(tmp_path):
@@ -127,7 +202,10 @@ def test_a_model_comes_from_the_checkpoints_own_config_or_into_a_given_one(tmp_p
 
 
 def test_a_config_that_builds_no_model_is_named(tmp_path):
-    path = save_checkpoint(tmp_path / "odd.pt", small_model(), {"model": {"kind": "cnn"}}, epoch=1, metrics={})
+    path = edited_checkpoint(tmp_path / "odd.pt", lambda ckpt: ckpt["config"]["model"].update(kind="cnn"))
+    ckpt = torch.load(path, weights_only=True)  # as written by another program: consistent, but no model of ours
+    ckpt["content_sha256"] = content_digest(ckpt["model_state_dict"], ckpt["config"], ckpt["epoch"], ckpt["metrics"])
+    torch.save(ckpt, path)
     with pytest.raises(CheckpointError, match=r"odd.pt: its config does not describe a model this package builds "
                                               r"\(unknown model.kind 'cnn'"):
         model_from_checkpoint(path)
