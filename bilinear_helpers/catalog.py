@@ -72,8 +72,8 @@ def parse_group_name(name: str) -> tuple[str, int] | None:
             size = f" (order {order(n):,}: its pairs would take {table_bytes(order(n)) / 2**30:,.1f} GB)" \
                 if family in ("cyclic", "dihedral") or n <= 12 else " (order above 10^8)"
         raise ConfigError(f"{name!r}: n of the {family} group {text[0].upper()}<n> must be from {low} to {high}, "
-                          f"got {n}{size}; groups are built up to order {MAX_GROUP_ORDER} ({table_bytes(MAX_GROUP_ORDER) / 2**30:.1f} "
-                          "GB of pairs)")
+                          f"got {n}{size}; groups are built up to order {MAX_GROUP_ORDER} "
+                          f"({table_bytes(MAX_GROUP_ORDER) / 2**30:.1f} GB of pairs)")
     return family, n
 
 
