@@ -1,7 +1,9 @@
-"""Checked values: the one place a knob's type and range are tested, with errors that name the fix.
+"""Checked values: the one place a knob's type and range, or a tensor's shape, are tested, with errors
+that name the fix.
 
-Every function returns the value as plain Python (NumPy and torch scalars converted) or
-raises a `ConfigError` that names the key, the value and what to write instead.
+Every value check returns the value as plain Python (NumPy and torch scalars converted) or
+raises a `ConfigError` that names the key, the value and what to write instead;
+`check_tensor` returns the tensor or raises a ValueError that names the argument and its shape.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import difflib
 import math
 import numbers
 from typing import Any
+
+import torch
 
 
 class ConfigError(ValueError):
@@ -67,3 +71,37 @@ def check_keys(where: str, given: dict, valid) -> None:
              for key in sorted(map(str, set(given) - set(valid)))]
     if hints:
         raise ConfigError(f"unknown key(s) in {where}: {', '.join(hints)}; valid keys: {sorted(valid)}")
+
+
+def check_tensor(key: str, value: Any, dims: str, sizes: dict[str, int] | None = None, *,
+                 floating: bool = False, finite: bool = False) -> torch.Tensor:
+    """`value` if it is a tensor with one axis per name in `dims` ("cls in1 in2"; "..." first allows
+    leading axes), on a real device, with every named size agreeing with `sizes` (filled in as
+    met, so several tensors checked with one dict must agree); else a ValueError naming `key`.
+
+    A name that is a number fixes that size ("n 2"); `floating` asks for a float dtype and
+    `finite` for no NaN or inf.
+    """
+    names = dims.split()
+    leading = bool(names) and names[0] == "..."
+    names = names[1:] if leading else names
+    shape_text = "[" + ", ".join(["...", *names] if leading else names) + "]"
+    if not isinstance(value, torch.Tensor):
+        raise ValueError(f"{key} must be a tensor {shape_text}, got {type(value).__name__}; convert it with "
+                         "torch.as_tensor")
+    if value.is_meta:
+        raise ValueError(f"{key} is on the meta device (it has a shape but no values): load real weights or data first")
+    if value.ndim != len(names) and not (leading and value.ndim >= len(names)):
+        raise ValueError(f"{key} must have {'at least ' if leading else ''}{len(names)} axes {shape_text}, got shape "
+                         f"{tuple(value.shape)}")
+    sizes = {} if sizes is None else sizes
+    for name, size in zip(names, value.shape[value.ndim - len(names):], strict=True):
+        expected = int(name) if name.isdigit() else sizes.setdefault(name, size)
+        if size != expected:
+            raise ValueError(f"{key} has {name}={size} (shape {tuple(value.shape)}, axes {shape_text}) but {name}="
+                             f"{expected} elsewhere: the sizes must agree")
+    if floating and not value.is_floating_point():
+        raise ValueError(f"{key} must be a float tensor, got {value.dtype}; convert it with .float()")
+    if finite and value.is_floating_point() and not bool(torch.isfinite(value).all()):
+        raise ValueError(f"{key} contains NaN or inf: check what produced it")
+    return value

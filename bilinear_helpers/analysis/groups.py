@@ -14,11 +14,14 @@ Weight view (bilinear models only): on two-hot inputs the logit is a quadratic f
 
 from __future__ import annotations
 
+import math
+
 import torch
 from jaxtyping import Float
 from torch import Tensor
 from torch.nn import functional as F
 
+from ..checks import check_integer, check_number, check_tensor
 from ..decomposition import decompose
 from ..groups import Group, GroupTask
 from ..models import BilinearImageClassifier
@@ -26,11 +29,32 @@ from ..models import BilinearImageClassifier
 KEY_SIMILARITY = 0.1  # an irrep is key when it explains at least 1% of the logit variance (similarity^2)
 
 
+def check_cube(key: str, cube: Tensor, group: Group) -> Float[Tensor, "a b c"]:
+    """`cube` if it is a finite float `[|G|, |G|, |G|]` tensor for `group` (as `pair_logits` gives); else a ValueError."""
+    if not isinstance(group, Group):
+        raise TypeError(f"group must be a Group (bh.make_group('S4')), got {type(group).__name__}")
+    order = group.order
+    return check_tensor(f"{key} (for {group.name}, order {order})", cube, "a b c", {"a": order, "b": order, "c": order},
+                        floating=True, finite=True)
+
+
+def check_pair_interactions(interaction: Tensor) -> Float[Tensor, "cls in1 in2"]:
+    """`interaction` if it is `[|G|, 2|G|, 2|G|]` (as `pair_interaction_matrices` gives); else a ValueError."""
+    check_tensor("interaction", interaction, "cls in in", floating=True, finite=True)
+    if interaction.shape[-1] != 2 * interaction.shape[0]:
+        raise ValueError(f"interaction must be [|G|, 2|G|, 2|G|] over two-hot pairs (a, b), got shape "
+                         f"{tuple(interaction.shape)}: build the model with d_input = 2 x d_output")
+    return interaction
+
+
 @torch.no_grad()
 def pair_logits(model: torch.nn.Module, task: GroupTask) -> Float[Tensor, "a b c"]:
     """The model's logits for every pair, `[|G|, |G|, |G|]` (float64)."""
-    model.eval()
     order = task.group.order
+    if getattr(model, "d_input", 2 * order) != 2 * order or getattr(model, "d_output", order) != order:
+        raise ValueError(f"the model reads {model.d_input} inputs into {model.d_output} outputs; {task.group.name}'s "
+                         f"pairs need d_input={2 * order} and d_output={order}")
+    model.eval()
     logits = model(task.inputs.to(next(model.parameters()).device)).double().cpu()
     if logits.shape != (order * order, order):
         raise ValueError(f"the model gives logits {tuple(logits.shape)} for {order * order} pairs; "
@@ -46,6 +70,7 @@ def character_cube(group: Group, irrep: str) -> Float[Tensor, "a b c"]:
 
 def logit_similarity(logits: Float[Tensor, "a b c"], group: Group) -> dict[str, float]:
     """Cosine similarity of the centred logits with each irrep's `chi(a b c^-1)` (0 for trivial)."""
+    check_cube("logits", logits, group)
     centred = (logits - logits.mean(dim=-1, keepdim=True)).flatten()
     return {name: F.cosine_similarity(centred, character_cube(group, name).flatten().to(centred), dim=0).item()
             for name in group.irreps}
@@ -53,6 +78,7 @@ def logit_similarity(logits: Float[Tensor, "a b c"], group: Group) -> dict[str, 
 
 def key_irreps(similarity: dict[str, float], threshold: float = KEY_SIMILARITY) -> list[str]:
     """The irreps whose similarity is at least `threshold`, most similar first."""
+    threshold = check_number("threshold", threshold, -1.0, 1.0)
     return sorted((name for name, value in similarity.items() if value >= threshold), key=lambda n: -similarity[n])
 
 
@@ -72,6 +98,9 @@ def restricted_and_excluded_loss(logits: Float[Tensor, "a b c"], task: GroupTask
     own "train" and "test" losses, and "restricted_accuracy" (all pairs).
     """
     group = task.group
+    check_cube("logits", logits, group)
+    for name in irreps:
+        group.check_irrep(name)
     centred = logits - logits.mean(dim=-1, keepdim=True)
     restricted = torch.zeros_like(centred)
     for name in irreps:
@@ -104,6 +133,11 @@ def pair_interaction_matrices(model: BilinearImageClassifier) -> Float[Tensor, "
             or model.gate is not None:
         raise TypeError("the weight view needs a one-block BilinearImageClassifier without bias, residual or gate; "
                         f"got {type(model).__name__}")
+    for name, weight in model.weight_matrices().items():
+        check_tensor(f"the model's {name} weight", weight, "out inp", finite=True)
+    if model.d_input != 2 * model.d_output:
+        raise ValueError(f"the model reads {model.d_input} inputs for {model.d_output} outputs: a group model reads "
+                         f"two-hot pairs, d_input = 2 x d_output = {2 * model.d_output}")
     embedding = model.embedding_weight.double()
     _, interactions, _, _ = decompose(model.readout_weight.double(), model.left_weight(0).double() @ embedding,
                                       model.right_weight(0).double() @ embedding)
@@ -112,12 +146,14 @@ def pair_interaction_matrices(model: BilinearImageClassifier) -> Float[Tensor, "
 
 def cross_block(interaction: Float[Tensor, "cls in1 in2"]) -> Float[Tensor, "cls a b"]:
     """`2 Q_c[a, |G| + b]`: the part of `logit_c(a, b)` that depends on a and b together."""
+    check_pair_interactions(interaction)
     order = interaction.shape[-1] // 2
     return 2 * interaction[:, :order, order:]
 
 
 def logits_from_interactions(interaction: Float[Tensor, "cls in1 in2"]) -> Float[Tensor, "a b c"]:
     """`Q_c[a, a] + Q_c[b', b'] + 2 Q_c[a, b']` for every pair: the logits, rebuilt from `Q`."""
+    check_pair_interactions(interaction)
     order = interaction.shape[-1] // 2
     diagonal = interaction.diagonal(dim1=-2, dim2=-1)  # [cls, 2|G|]
     alone = diagonal[:, :order, None] + diagonal[:, None, order:]
@@ -126,6 +162,8 @@ def logits_from_interactions(interaction: Float[Tensor, "cls in1 in2"]) -> Float
 
 def irrep_basis(group: Group, irreps: list[str]) -> Float[Tensor, "elem span"]:
     """An orthonormal basis of the functions on G spanned by the `irreps`' matrix elements."""
+    for name in irreps:
+        group.check_irrep(name)
     if not irreps:
         return torch.zeros(group.order, 0, dtype=torch.float64)
     elements = torch.cat([group.matrix_elements(name) for name in irreps], dim=1)
@@ -138,6 +176,8 @@ def irrep_fractions(vectors: Float[Tensor, "elem k"], group: Group) -> Float[Ten
 
     The spans of different irreps are orthogonal and together fill all functions on G.
     """
+    check_tensor(f"vectors (functions on {group.name}'s {group.order} elements)", vectors, "elem k",
+                 {"elem": group.order}, floating=True, finite=True)
     vectors = vectors.to(torch.float64)
     norms = vectors.pow(2).sum(dim=0).clamp_min(1e-300)
     shares = [(irrep_basis(group, [name]).T @ vectors).pow(2).sum(dim=0) / norms for name in group.irreps]
@@ -148,7 +188,11 @@ def key_irrep_share(singular: Float[Tensor, "cls k"], left: Float[Tensor, "cls a
                     irreps: list[str], rank: int) -> Float[Tensor, " cls"]:
     """For each output, the share of its block's top-`rank` singular vectors (left side, functions
     of a) inside the `irreps`' matrix elements, weighted by the squared singular values."""
-    columns = [list(group.irreps).index(name) for name in irreps]
+    sizes = {"cls": len(singular), "a": group.order}
+    check_tensor("singular", singular, "cls k", sizes, floating=True, finite=True)
+    check_tensor("left", left, "cls a k", sizes, floating=True, finite=True)
+    rank = check_integer("rank", rank, 1, sizes["k"] + 1)
+    columns = [list(group.irreps).index(group.check_irrep(name)) for name in irreps]
     weights = singular[:, :rank].pow(2)
     inside = torch.stack([irrep_fractions(vectors[:, :rank], group)[:, columns].sum(dim=1) for vectors in left])
     return (inside * weights).sum(dim=1) / weights.sum(dim=1).clamp_min(1e-300)
@@ -161,6 +205,7 @@ def cross_block_spectrum(block: Float[Tensor, "cls a b"]) -> tuple[Float[Tensor,
     The cross term as a symmetric matrix over the two-hot input has eigenvalues `+-s / 2`,
     with eigenvectors `(u, +-v) / sqrt(2)`: a function of a beside a function of b.
     """
+    check_tensor("block", block, "cls a b", floating=True, finite=True)
     u, s, vh = torch.linalg.svd(block)
     return s, u, vh.mT
 
@@ -174,8 +219,13 @@ def irrep_block_content(block: Float[Tensor, "cls a b"], group: Group, relative:
     `relative` x its largest. A sum of `w chi(a b c^-1)` gives rank d^2 (the span); one matrix
     element of `rho(a b c^-1)` gives rank d.
     """
+    check_tensor(f"block (outputs x {group.name}'s elements x elements)", block, "cls a b",
+                 {"a": group.order, "b": group.order}, floating=True, finite=True)
+    relative = check_number("relative", relative, 0.0, 1.0)
     block = block.to(torch.float64)
     total = block.pow(2).sum(dim=(-2, -1))
+    if not bool((total > 0).all()):
+        raise ValueError("block has an all-zero output: its irrep content is undefined (0 / 0)")
     content = {}
     for name in group.irreps:
         basis = irrep_basis(group, [name])
@@ -200,6 +250,7 @@ def model_from_irrep(group: Group, irrep: str, scale: float = 1.0) -> BilinearIm
     `tr(rho(a) rho(b) rho(c)^T) = sum_ijk rho(a)_ij rho(b)_jk rho(c)_ik`: hidden unit (i, j, k)
     multiplies `rho(a)_ij` (left) by `rho(b)_jk` (right); the readout of c is `rho(c)_ik`.
     """
+    scale = check_number("scale", scale, -math.inf)
     rho = group.irreps[group.check_irrep(irrep)].float()
     order, d = group.order, rho.shape[-1]
     width = max(2 * d * d, d**3)
@@ -225,6 +276,8 @@ def model_from_irrep(group: Group, irrep: str, scale: float = 1.0) -> BilinearIm
 
 def check_rebuilt(logits: Float[Tensor, "a b c"], interaction: Float[Tensor, "cls in1 in2"]) -> float:
     """Largest |logit - logit rebuilt from Q| relative to the largest |logit|."""
+    order = check_pair_interactions(interaction).shape[0]
+    check_tensor("logits", logits, "a b c", {"a": order, "b": order, "c": order}, floating=True, finite=True)
     rebuilt = logits_from_interactions(interaction)
     return ((rebuilt - logits).abs().max() / logits.abs().max().clamp_min(1e-300)).item()
 

@@ -14,26 +14,33 @@ import torch
 from jaxtyping import Float, Int64
 from torch import Tensor, nn
 
+from ..checks import check_integer, check_tensor
 from ..models import BilinearImageClassifier
 
 
 def block_clusters(n_units: int, n_clusters: int) -> Int64[Tensor, " unit"]:
     """Contiguous clusters: unit u is in cluster `u * k // n` (sizes differ by at most one)."""
-    if isinstance(n_clusters, bool) or not isinstance(n_clusters, int) or not 1 <= n_clusters <= n_units:
-        raise ValueError(f"n_clusters must be an integer from 1 to the {n_units} units, got {n_clusters!r}")
+    n_units = check_integer("n_units", n_units, 1)
+    n_clusters = check_integer("n_clusters", n_clusters, 1, n_units + 1)
     return torch.arange(n_units) * n_clusters // n_units
 
 
 def clusterability(weight: Float[Tensor, "out inp"], out_clusters: Int64[Tensor, " out"],
                    in_clusters: Int64[Tensor, " inp"]) -> Float[Tensor, ""]:
     """The share of `W^2` on (output, input) pairs in the same cluster, a 0-d tensor that
-    carries gradients (`float()` it to print)."""
-    if weight.ndim != 2 or out_clusters.shape != weight.shape[:1] or in_clusters.shape != weight.shape[1:]:
-        raise ValueError(f"weight {tuple(weight.shape)} needs one cluster per output and per input, got "
-                         f"{tuple(out_clusters.shape)} and {tuple(in_clusters.shape)}")
+    carries gradients (`float()` it to print). Summed in at least float32, so that half-precision
+    weights do not underflow; an all-zero weight has no share (0 / 0) and is a ValueError."""
+    sizes: dict[str, int] = {}
+    check_tensor("weight", weight, "out inp", sizes, floating=True)
+    check_tensor("out_clusters", out_clusters, "out", sizes)
+    check_tensor("in_clusters", in_clusters, "inp", sizes)
     same = out_clusters.to(weight.device)[:, None] == in_clusters.to(weight.device)[None, :]
-    squared = weight.pow(2)
-    return (squared * same).sum() / squared.sum().clamp_min(torch.finfo(weight.dtype).tiny)
+    squared = weight.to(torch.promote_types(weight.dtype, torch.float32)).pow(2)
+    total = squared.sum()
+    if not bool(total > 0):
+        raise ValueError(f"clusterability of an all-zero weight {tuple(weight.shape)} is undefined (0 / 0 of its "
+                         "squared entries): there is no weight to share between clusters")
+    return (squared * same).sum() / total
 
 
 def clustered_weights(model: nn.Module, n_clusters: int) -> list[tuple[Tensor, Tensor, Tensor]]:

@@ -2,6 +2,8 @@
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import bilinear_helpers as bh
 from bilinear_helpers.analysis import (
@@ -109,3 +111,76 @@ def test_weight_view_refuses_other_models():
         pair_logits(bh.BilinearImageClassifier(d_input=10, d_hidden=8, d_output=4), bh.group_task(group, 0.5))
     with pytest.raises(KeyError, match="no irrep"):
         model_from_irrep(group, "standard")
+
+
+C5 = bh.make_group("C5")
+
+
+def cube(*shape, dtype=torch.float64):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(0)).to(dtype)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=st.lists(st.integers(1, 7), min_size=1, max_size=4))
+def test_logit_functions_refuse_every_shape_but_the_groups_cube(shape):
+    task = bh.group_task(C5, 0.5)
+    if shape == [5, 5, 5]:
+        return
+    logits = cube(*shape)
+    with pytest.raises(ValueError, match=r"logits \(for C_5, order 5\)"):
+        logit_similarity(logits, C5)
+    with pytest.raises(ValueError, match=r"logits \(for C_5, order 5\)"):
+        restricted_and_excluded_loss(logits, task, ["freq1"])
+
+
+def test_logit_functions_refuse_nan_ints_and_unknown_irreps():
+    task = bh.group_task(C5, 0.5)
+    with pytest.raises(ValueError, match="contains NaN or inf"):
+        logit_similarity(torch.full((5, 5, 5), float("nan")), C5)
+    with pytest.raises(ValueError, match="must be a float tensor"):
+        logit_similarity(torch.ones(5, 5, 5, dtype=torch.int64), C5)
+    with pytest.raises(KeyError, match="C_5 has no irrep 'standard'"):
+        restricted_and_excluded_loss(cube(5, 5, 5), task, ["standard"])
+    with pytest.raises(TypeError, match="group must be a Group"):
+        logit_similarity(cube(5, 5, 5), "C5")
+
+
+@settings(max_examples=40, deadline=None)
+@given(cls=st.integers(1, 6), width=st.integers(1, 13))
+def test_pair_interaction_functions_need_two_hot_widths(cls, width):
+    interaction = cube(cls, width, width)
+    if width == 2 * cls:
+        assert cross_block(interaction).shape == (cls, cls, cls)
+        return
+    with pytest.raises(ValueError, match=r"interaction must be \[\|G\|, 2\|G\|, 2\|G\|\]"):
+        cross_block(interaction)
+    with pytest.raises(ValueError, match=r"interaction must be \[\|G\|, 2\|G\|, 2\|G\|\]"):
+        check_rebuilt(cube(cls, cls, cls), interaction)
+
+
+def test_the_weight_view_refuses_odd_inputs_and_meta_models():
+    with pytest.raises(ValueError, match="a group model reads two-hot pairs, d_input = 2 x d_output = 48"):
+        pair_interaction_matrices(bh.BilinearImageClassifier(d_input=49, d_hidden=8, d_output=24))
+    with torch.device("meta"):
+        meta = bh.BilinearImageClassifier(d_input=10, d_hidden=8, d_output=5)
+    with pytest.raises(ValueError, match="the model's embedding weight is on the meta device"):
+        pair_interaction_matrices(meta)
+    with pytest.raises(ValueError, match=r"interaction has in=6 .* but in=7 elsewhere"):
+        cross_block(cube(3, 7, 6))
+
+
+def test_irrep_content_and_fractions_check_their_inputs():
+    with pytest.raises(ValueError, match=r"block \(outputs x C_5's elements x elements\) has a=4"):
+        irrep_block_content(cube(5, 4, 4), C5)
+    with pytest.raises(ValueError, match="block has an all-zero output"):
+        irrep_block_content(torch.zeros(5, 5, 5, dtype=torch.float64), C5)
+    with pytest.raises(ValueError, match=r"relative must be in \[0.0, 1.0\)"):
+        irrep_block_content(cube(5, 5, 5), C5, relative=2.0)
+    with pytest.raises(ValueError, match=r"vectors \(functions on C_5's 5 elements\) has elem=4"):
+        irrep_fractions(cube(4, 3), C5)
+    with pytest.raises(ValueError, match=r"rank must be in \[1, 4\)"):
+        key_irrep_share(cube(5, 3), cube(5, 5, 3), C5, ["freq1"], rank=4)
+    with pytest.raises(KeyError, match="no irrep 'sign'"):
+        key_irrep_share(cube(5, 3), cube(5, 5, 3), C5, ["sign"], rank=2)
+    with pytest.raises(KeyError, match="no irrep 'sign'"):
+        irrep_basis(C5, ["sign"])
