@@ -23,7 +23,19 @@ from jaxtyping import Float, Int64
 from sklearn.cluster import SpectralCoclustering
 from torch import Tensor, nn
 
+from ..checks import check_integer, check_tensor
 from ..training.clusterability import block_clusters
+
+
+def check_labels(labels: Tensor, n_images: int | None, n_classes: int) -> Int64[Tensor, " n"]:
+    """`labels` if they are integer class indices in `0 .. n_classes - 1`, one per image; else a ValueError."""
+    check_tensor("labels", labels, "n", None if n_images is None else {"n": n_images})
+    if labels.dtype.is_floating_point or labels.dtype == torch.bool:
+        raise ValueError(f"labels must be integer class indices, got {labels.dtype}; convert them with .long()")
+    if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(f"labels must be class indices 0..{n_classes - 1}, got {int(labels.min())}.."
+                         f"{int(labels.max())}")
+    return labels
 
 
 def spectral_clusters(weight: Float[Tensor, "out inp"], n_clusters: int, seed: int = 0
@@ -33,7 +45,9 @@ def spectral_clusters(weight: Float[Tensor, "out inp"], n_clusters: int, seed: i
     Output cluster j and input cluster j belong together, so `clusterability(weight, *result)`
     scores the best block structure the weight has, in any order of its units.
     """
-    if weight.ndim != 2 or min(weight.shape) < n_clusters:
+    check_tensor("weight", weight, "out inp", floating=True, finite=True)
+    n_clusters = check_integer("n_clusters", n_clusters, 1)
+    if min(weight.shape) < n_clusters:
         raise ValueError(f"cannot split a weight of shape {tuple(weight.shape)} into {n_clusters} clusters")
     magnitude = weight.detach().abs().double().cpu().numpy() + 1e-12  # co-clustering needs no empty row or column
     model = SpectralCoclustering(n_clusters=n_clusters, random_state=seed).fit(magnitude)
@@ -46,7 +60,8 @@ def ablate_clusters(model: nn.Module, active: list[int], n_clusters: int) -> nn.
     """A copy of `model` with only the hidden units of the `active` clusters (contiguous, as
     trained) switched on: every block weight (and bias) into or out of another cluster's
     units is zeroed, and the readout's columns for them."""
-    if any(not 0 <= j < n_clusters for j in active):
+    n_clusters = check_integer("n_clusters", n_clusters, 1, model.d_hidden + 1)
+    if any(isinstance(j, bool) or not isinstance(j, int) or not 0 <= j < n_clusters for j in active):
         raise ValueError(f"active clusters must be in 0..{n_clusters - 1}, got {list(active)}")
     ablated = copy.deepcopy(model)
     hidden_on = torch.isin(block_clusters(model.d_hidden, n_clusters), torch.as_tensor(list(active), dtype=torch.int64))
@@ -64,24 +79,30 @@ def ablate_clusters(model: nn.Module, active: list[int], n_clusters: int) -> nn.
 @torch.no_grad()
 def classwise_accuracy(model: nn.Module, images: Tensor, labels: Int64[Tensor, " n"], n_classes: int
                        ) -> Float[Tensor, " cls"]:
-    """Accuracy on each class's images."""
+    """Accuracy on each class's images; NaN for a class with no images (its accuracy is undefined)."""
+    n_classes = check_integer("n_classes", n_classes, 1)
+    check_labels(labels, len(images) if isinstance(images, Tensor) else None, n_classes)
     model.eval()
-    predictions = model(images.to(next(model.parameters()).device)).argmax(dim=-1).cpu()
-    correct = (predictions == labels).double()
-    counts = torch.bincount(labels, minlength=n_classes).clamp_min(1)
-    return torch.bincount(labels, weights=correct, minlength=n_classes) / counts
+    logits = model(images.to(next(model.parameters()).device)).cpu()
+    if logits.shape[-1] != n_classes:
+        raise ValueError(f"the model gives {logits.shape[-1]} logits per image, n_classes is {n_classes}")
+    correct = (logits.argmax(dim=-1) == labels).double()
+    counts = torch.bincount(labels, minlength=n_classes).double()
+    return torch.bincount(labels, weights=correct, minlength=n_classes) / counts  # 0 / 0 = NaN for an empty class
 
 
 def ablation_table(model: nn.Module, images: Tensor, labels: Int64[Tensor, " n"], n_clusters: int,
                    class_names: list[str]) -> pd.DataFrame:
     """Overall and class-wise accuracy: the whole model, each cluster off, only each cluster on."""
+    n_clusters = check_integer("n_clusters", n_clusters, 1, model.d_hidden + 1)
     conditions = {"all clusters": list(range(n_clusters))}
     conditions |= {f"cluster {j} off": [i for i in range(n_clusters) if i != j] for j in range(n_clusters)}
     conditions |= {f"only cluster {j}": [j] for j in range(n_clusters)}
     rows = {}
     for name, active in conditions.items():
         per_class = classwise_accuracy(ablate_clusters(model, active, n_clusters), images, labels, len(class_names))
-        overall = float((per_class * torch.bincount(labels, minlength=len(class_names))).sum() / len(labels))
+        overall = float((per_class.nan_to_num() * torch.bincount(labels, minlength=len(class_names))).sum()
+                        / len(labels))
         rows[name] = {"overall": overall, **dict(zip(class_names, per_class.tolist(), strict=True))}
     return pd.DataFrame(rows).T
 
@@ -89,14 +110,17 @@ def ablation_table(model: nn.Module, images: Tensor, labels: Int64[Tensor, " n"]
 def distinct_top_classes(activations: Float[Tensor, "n unit"], labels: Int64[Tensor, " n"], k: int = 50
                          ) -> Int64[Tensor, " unit"]:
     """For each unit, the number of distinct classes among the `k` inputs that activate it most."""
-    if not 1 <= k <= activations.shape[0]:
-        raise ValueError(f"k must be between 1 and the {activations.shape[0]} inputs, got {k}")
+    sizes: dict[str, int] = {}
+    check_tensor("activations", activations, "n unit", sizes, floating=True, finite=True)
+    check_tensor("labels", labels, "n", sizes)
+    k = check_integer("k", k, 1, activations.shape[0] + 1)
     top = activations.topk(k, dim=0).indices  # [k, unit]
     return torch.tensor([len(torch.unique(labels[top[:, u]])) for u in range(activations.shape[1])])
 
 
 def cluster_shares(eigenvectors: Float[Tensor, "cls comp hid"], n_clusters: int) -> Float[Tensor, "cls comp k"]:
     """Share of each eigenvector's squared norm in each contiguous cluster of hidden units."""
+    check_tensor("eigenvectors", eigenvectors, "cls comp hid", floating=True, finite=True)
     clusters = block_clusters(eigenvectors.shape[-1], n_clusters)
     one_hot = torch.nn.functional.one_hot(clusters, n_clusters).to(eigenvectors.dtype)  # [hid, k]
     return einsum(eigenvectors.pow(2), one_hot, "cls comp hid, hid k -> cls comp k")
@@ -104,6 +128,7 @@ def cluster_shares(eigenvectors: Float[Tensor, "cls comp hid"], n_clusters: int)
 
 def block_diagonal_share(matrices: Float[Tensor, "cls hid hid"], n_clusters: int) -> Float[Tensor, " cls"]:
     """Share of each `Q_c`'s squared entries inside the diagonal blocks of the contiguous clusters."""
+    check_tensor("matrices", matrices, "cls hid hid", floating=True, finite=True)
     clusters = block_clusters(matrices.shape[-1], n_clusters)
     same = (clusters[:, None] == clusters[None, :]).to(matrices.dtype)
     squared = matrices.pow(2)

@@ -97,3 +97,43 @@ def test_a_block_diagonal_bilinear_model_gives_every_eigenvector_to_one_cluster(
     shares = cluster_shares(art.eigenvectors, 2)
     assert torch.allclose(shares.max(dim=-1).values, torch.ones(3, 8, dtype=torch.float64))
     assert torch.allclose(shares.sum(dim=-1), torch.ones(3, 8, dtype=torch.float64))
+
+
+def tiny_model():
+    return bh.BilinearImageClassifier(d_input=6, d_hidden=4, d_output=3, seed=0)
+
+
+def test_a_class_with_no_images_has_no_accuracy_not_zero():
+    images = torch.rand(4, 6)
+    per_class = classwise_accuracy(tiny_model(), images, torch.tensor([0, 0, 1, 1]), 3)
+    assert torch.isnan(per_class[2]) and not torch.isnan(per_class[:2]).any()
+
+
+@pytest.mark.parametrize(("labels", "message"), [
+    (torch.tensor([0, 1, 2, 12]), r"labels must be class indices 0..2, got 0..12"),
+    (torch.tensor([0, 1, -1, 2]), r"labels must be class indices 0..2, got -1..2"),
+    (torch.tensor([0.0, 1.0, 2.0, 1.0]), "labels must be integer class indices, got torch.float32"),
+    (torch.tensor([0, 1, 2]), r"labels has n=3 .* but n=4 elsewhere"),
+    ([0, 1, 2, 1], "labels must be a tensor"),
+])
+def test_bad_labels_are_named(labels, message):
+    with pytest.raises(ValueError, match=message):
+        classwise_accuracy(tiny_model(), torch.rand(4, 6), labels, 3)
+
+
+def test_class_count_must_match_the_models_outputs():
+    with pytest.raises(ValueError, match="the model gives 3 logits per image, n_classes is 4"):
+        classwise_accuracy(tiny_model(), torch.rand(4, 6), torch.tensor([0, 1, 2, 3]), 4)
+
+
+def test_cluster_counts_and_k_are_checked():
+    with pytest.raises(ValueError, match=r"n_clusters must be in \[1, 5\), got 9"):
+        ablate_clusters(tiny_model(), [0], 9)
+    with pytest.raises(ValueError, match=r"active clusters must be in 0..1, got \[2\]"):
+        ablate_clusters(tiny_model(), [2], 2)
+    with pytest.raises(ValueError, match=r"k must be in \[1, 4\), got 0"):
+        distinct_top_classes(torch.rand(3, 5), torch.tensor([0, 1, 2]), k=0)
+    with pytest.raises(ValueError, match=r"labels has n=2"):
+        distinct_top_classes(torch.rand(3, 5), torch.tensor([0, 1]), k=2)
+    with pytest.raises(ValueError, match="weight must have 2 axes"):
+        spectral_clusters(torch.rand(3), 2)
