@@ -18,6 +18,7 @@ from einops import einsum
 from jaxtyping import Float, Int64
 from torch import Tensor
 
+from .checks import check_boolean, check_integer, check_tensor
 from .paths import atomic_write, atomic_write_text
 
 SIGN_RULE = "each eigenvector v is oriented so that v . f(1) > 0, f(1) being the input of the decomposed block for an all-white image"  # noqa: E501
@@ -71,6 +72,22 @@ class DecompositionArtifacts:
     bias: bool = False
     block: int = 0
     output_names: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        """Every field of the type and shape above (a loaded file included); else a ValueError naming it."""
+        sizes: dict[str, int] = {}
+        check_tensor("eigenvalues", self.eigenvalues, "cls comp", sizes, floating=True, finite=True)
+        check_tensor("eigenvectors", self.eigenvectors, "cls comp comp", sizes, floating=True, finite=True)
+        for name in ("raw_interactions", "interactions"):
+            check_tensor(name, getattr(self, name), "cls comp comp", sizes, floating=True, finite=True)
+        if self.pixel_eigenvectors is not None:
+            check_tensor("pixel_eigenvectors", self.pixel_eigenvectors, "cls comp inp", sizes, floating=True)
+        self.bias = check_boolean("bias", self.bias)
+        self.block = check_integer("block", self.block, 0)
+        names = self.output_names
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or len(names) not in (0, sizes[
+                "cls"]):
+            raise ValueError(f"output_names must be a list of {sizes['cls']} strings (or empty), got {names!r}")
 
     @property
     def num_outputs(self) -> int:
@@ -173,4 +190,8 @@ class DecompositionArtifacts:
         if not isinstance(payload, dict) or set(payload) != set(SAVED_FIELDS):
             raise ValueError(f"{path} is not a decomposition saved by this version: expected the fields "
                              f"{list(SAVED_FIELDS)}; decompose the model again")
-        return cls(**payload)
+        try:
+            return cls(**payload)
+        except ValueError as exc:
+            raise ValueError(f"{path} does not hold a consistent decomposition ({exc}); decompose the model again"
+                             ) from None

@@ -7,7 +7,6 @@ import torch
 
 from bilinear_helpers import BilinearImageClassifier, DecompositionArtifacts, decompose_bilinear_model
 from bilinear_helpers.artifacts import DECOMPOSITION_FILE, SIGN_RULE, SUMMARY_FILE, augment, orient_eigenvectors
-from bilinear_helpers.training import save_checkpoint
 
 from .conftest import PickledCode
 
@@ -179,8 +178,26 @@ def test_load_refuses_a_damaged_file(tmp_path, model_and_artifacts, tamper):
 
 def test_a_run_folder_is_never_written_over(tmp_path, model_and_artifacts):
     model, art = model_and_artifacts
-    save_checkpoint(tmp_path / "best.pt", model, {"model": {}}, epoch=1, metrics={})
+    (tmp_path / "best.pt").write_bytes(b"a run's weights")
     before = (tmp_path / "best.pt").read_bytes()
     with pytest.raises(ValueError, match="holds a training run"):
         art.save(tmp_path)
     assert (tmp_path / "best.pt").read_bytes() == before and not (tmp_path / DECOMPOSITION_FILE).exists()
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("eigenvalues", [1.0, 2.0], "eigenvalues must be a tensor"),
+    ("eigenvectors", torch.zeros(2, 3, 3, dtype=torch.int64), "eigenvectors has cls=2"),
+    ("bias", "yes", "bias must be True or False, got 'yes'"),
+    ("block", -1, "block must be >= 0, got -1"),
+    ("output_names", ["a"], "output_names must be a list of"),
+    ("interactions", torch.full((1, 1, 1), float("nan")), "interactions has"),
+])
+def test_load_refuses_a_payload_of_the_wrong_types(tmp_path, model_and_artifacts, field, value, message):
+    _, art = model_and_artifacts
+    art.save(tmp_path)
+    payload = torch.load(tmp_path / DECOMPOSITION_FILE, weights_only=True)
+    payload[field] = value
+    torch.save(payload, tmp_path / DECOMPOSITION_FILE)
+    with pytest.raises(ValueError, match=f"decomposition.pt does not hold a consistent decomposition \\(({message})"):
+        DecompositionArtifacts.load(tmp_path)

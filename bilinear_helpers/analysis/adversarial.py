@@ -20,6 +20,7 @@ from jaxtyping import Float
 from torch import Tensor
 
 from ..artifacts import DecompositionArtifacts
+from ..checks import check_integer, check_tensor, plain
 from ..models import accuracy
 
 
@@ -49,12 +50,19 @@ def adversarial_masks(
     if artifacts.block != 0 or artifacts.bias:
         raise ValueError("adversarial masks need a bias-free one-layer decomposition (eigenvectors linear in pixels)")
     n_classes, width = artifacts.eigenvalues.shape
-    if not 1 <= k or n_classes * k > width:
-        raise ValueError(f"k must be between 1 and d_hidden / classes = {width // n_classes}, got {k}")
-    embedding_weight = embedding_weight.to(device="cpu", dtype=artifacts.eigenvectors.dtype)
+    k = check_integer("k", k, 1, width // n_classes + 1)
+    check_tensor("embedding_weight (the decomposed model's E)", embedding_weight, "in1 inp", {"in1": width},
+                 floating=True, finite=True)
+    embedding_weight = embedding_weight.detach().to(device="cpu", dtype=artifacts.eigenvectors.dtype)
     top = artifacts.top(k, by="positive")  # [C, k], most positive first
     hidden = artifacts.eigenvectors.gather(1, top.unsqueeze(-1).expand(-1, -1, width))  # [C, k, in1]
     decoders = hidden @ embedding_weight  # [C, k, inp]
+    if artifacts.pixel_eigenvectors is not None:  # the decomposition drew them with its own model's E
+        recorded = artifacts.pixel_eigenvectors.gather(1, top.unsqueeze(-1).expand(-1, -1, decoders.shape[-1]))
+        if recorded.shape != decoders.shape or not torch.allclose(recorded.to(decoders), decoders, rtol=1e-4,
+                                                                   atol=1e-6 * float(decoders.abs().max())):
+            raise ValueError("embedding_weight is not the embedding of the decomposed model: E^T v differs from the "
+                             "decomposition's pixel_eigenvectors. Pass model.embedding_weight of the same model")
     stacked = decoders.reshape(n_classes * k, -1)
     encoders = torch.linalg.pinv(stacked).T.reshape(n_classes, k, -1)
     leading = encoders[:, 0]
@@ -86,7 +94,16 @@ def mask_attack(
     each `[len(strengths), C]`. Pixels are not clipped to [0, 1]: the masks probe the model,
     not the camera.
     """
+    sizes: dict[str, int] = {"cls": model.d_output, "inp": model.d_input}
+    check_tensor(f"masks (one per class of the model, {model.d_input} pixels)", masks, "cls inp", sizes,
+                 floating=True, finite=True)
+    check_tensor("images", images, "n ...", sizes, floating=True)
+    check_tensor("labels", labels, "n", sizes)
+    if isinstance(strengths, (int, float, str)) or not all(isinstance(plain(v), (int, float)) for v in strengths):
+        raise ValueError(f"strengths must be a list of numbers, got {strengths!r}; write e.g. strengths=[0, 1, 2]")
     flat = images.reshape(len(images), -1)
+    if flat.shape[1] != model.d_input:
+        raise ValueError(f"images hold {flat.shape[1]} values each, the model reads {model.d_input}")
     dtype = next(model.parameters()).dtype
     flat, masks = flat.to(dtype), masks.to(dtype)
     accuracies = torch.zeros(len(strengths), len(masks), dtype=torch.float64)

@@ -30,7 +30,8 @@ KEY_SIMILARITY = 0.1  # an irrep is key when it explains at least 1% of the logi
 
 
 def check_cube(key: str, cube: Tensor, group: Group) -> Float[Tensor, "a b c"]:
-    """`cube` if it is a finite float `[|G|, |G|, |G|]` tensor for `group` (as `pair_logits` gives); else a ValueError."""
+    """`cube` if it is a finite float `[|G|, |G|, |G|]` tensor for `group` (as `pair_logits` gives), else a
+    ValueError."""
     if not isinstance(group, Group):
         raise TypeError(f"group must be a Group (bh.make_group('S4')), got {type(group).__name__}")
     order = group.order

@@ -20,6 +20,7 @@ from jaxtyping import Float, Int64
 from torch import Tensor
 
 from ..artifacts import DecompositionArtifacts, augment
+from ..checks import check_integer, check_tensor
 from ..decomposition import decompose_direction
 from ..models import accuracy
 
@@ -43,9 +44,7 @@ def truncated_logits_by_k(
     """
     if by not in TRUNCATION_RULES:
         raise ValueError(f"unknown truncation rule {by!r}: use one of {list(TRUNCATION_RULES)}")
-    ks = [int(k) for k in ks]
-    if any(k < 0 for k in ks):
-        raise ValueError(f"k must be >= 0, got {ks}")
+    ks = [check_integer("each k", k, 0) for k in ks]
     width = artifacts.width
     contrib = artifacts.contributions(h)  # [B, C, d]
     if by == "abs":
@@ -63,6 +62,10 @@ def truncated_accuracy(
     by: str = "abs", batch_size: int = 1000,
 ) -> list[float]:
     """Accuracy of the model truncated to k components per class, for each k in `ks` (`h`: the block's input)."""
+    batch_size = check_integer("batch_size", batch_size, 1)
+    sizes: dict[str, int] = {}
+    check_tensor("h", h, "batch in1", sizes)
+    check_tensor("y", y, "batch", sizes)
     ks = list(ks)
     logits = torch.cat([truncated_logits_by_k(artifacts, h[start : start + batch_size], ks, by)
                         for start in range(0, len(h), batch_size)], dim=1)
@@ -75,6 +78,7 @@ def hosvd(tensor: Float[Tensor, "cls in1 in2"]) -> tuple[Tensor, Tensor, Tensor]
     `tensor[c] = sum_n U[c, n] S[n] V[n]`: each V[n] is an interaction matrix shared by all
     classes, mixed into class c with weight `U[c, n] S[n]`.
     """
+    check_tensor("tensor", tensor, "cls in1 in2", floating=True, finite=True)
     u, s, vh = torch.linalg.svd(rearrange(tensor, "cls in1 in2 -> cls (in1 in2)"), full_matrices=False)
     return u, s, rearrange(vh, "n (in1 in2) -> n in1 in2", in1=tensor.shape[-2])
 
@@ -82,7 +86,7 @@ def hosvd(tensor: Float[Tensor, "cls in1 in2"]) -> tuple[Tensor, Tensor, Tensor]
 def hosvd_truncated_tensor(tensor: Float[Tensor, "cls in1 in2"], n: int) -> Float[Tensor, "cls in1 in2"]:
     """The class tensor rebuilt from its top n HOSVD components (n >= C rebuilds it exactly)."""
     u, s, v = hosvd(tensor)
-    n = min(int(n), len(s))
+    n = min(check_integer("n", n, 0), len(s))
     return einsum(u[:, :n] * s[:n], v[:n], "cls n, n in1 in2 -> cls in1 in2")
 
 
@@ -90,7 +94,13 @@ def hosvd_accuracy(
     artifacts: DecompositionArtifacts, h: Float[Tensor, "batch in1"], y: Int64[Tensor, " batch"], ns: Iterable[int]
 ) -> list[float]:
     """Accuracy when every class's matrix is rebuilt from the top n HOSVD components, for each n."""
+    sizes: dict[str, int] = {}
+    check_tensor("h", h, "batch in1", sizes)
+    check_tensor("y", y, "batch", sizes)
     h = augment(h.detach().to(device="cpu", dtype=artifacts.eigenvalues.dtype), artifacts.bias)
+    if h.shape[1] != artifacts.width:
+        raise ValueError(f"h must be the decomposed block's input [batch, {artifacts.width - artifacts.bias}], got "
+                         f"{tuple(h.shape)}: pass model.block_input(x, block={artifacts.block})")
     accuracies = []
     for n in ns:
         tensor = hosvd_truncated_tensor(artifacts.interactions, n)

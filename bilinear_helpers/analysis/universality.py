@@ -25,6 +25,7 @@ from jaxtyping import Float
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 
+from ..checks import check_integer, check_number, check_tensor
 from ..decomposition import check_decomposable, raw_interaction_matrices, symmetrize
 from ..models import ReLUImageClassifier, accuracy
 
@@ -36,12 +37,15 @@ def covariance_spectrum(rows: Float[Tensor, "n d"]) -> tuple[Float[Tensor, " k"]
     (one row per input) the representation's second moment. `X = U diag(s) V^T` gives
     `C = V diag(s^2 / n) V^T`: eigenvalues `s^2 / n`, eigenvectors the rows of `V^T`.
     """
+    check_tensor("rows", rows, "n d", floating=True, finite=True)
     _, s, vh = torch.linalg.svd(rows.detach().double(), full_matrices=False)
     return s**2 / rows.shape[0], vh
 
 
 def marchenko_pastur_edge(n_rows: int, n_cols: int, variance: float) -> float:
     """The largest eigenvalue of `W^T W / n_rows` for a random `W [n_rows, n_cols]`: `variance (1 + sqrt(q))^2`."""
+    n_rows, n_cols = check_integer("n_rows", n_rows, 1), check_integer("n_cols", n_cols, 1)
+    variance = check_number("variance", variance)
     return variance * (1 + math.sqrt(n_cols / n_rows)) ** 2
 
 
@@ -51,9 +55,10 @@ def marchenko_pastur_density(x: Float[Tensor, " n"], n_rows: int, n_cols: int, v
     With `q = n_cols / n_rows` the support is `variance (1 -+ sqrt(q))^2`; when q > 1 the
     remaining `1 - 1/q` of the mass sits at 0 (not part of this density).
     """
-    if n_rows < 1 or n_cols < 1 or not variance > 0:
-        raise ValueError(f"need a matrix shape of at least 1 x 1 and a positive entry variance, got "
-                         f"n_rows={n_rows}, n_cols={n_cols}, variance={variance}")
+    n_rows, n_cols = check_integer("n_rows", n_rows, 1), check_integer("n_cols", n_cols, 1)
+    if check_number("variance", variance) == 0:
+        raise ValueError("variance must be above 0 (a matrix of zeros has no spread of eigenvalues), got 0.0")
+    check_tensor("x", x, "n", floating=True)
     q = n_cols / n_rows
     low, high = variance * (1 - math.sqrt(q)) ** 2, marchenko_pastur_edge(n_rows, n_cols, variance)
     x = x.double()
@@ -64,11 +69,15 @@ def marchenko_pastur_density(x: Float[Tensor, " n"], n_rows: int, n_cols: int, v
 
 def linear_init_variance(fan_in: int) -> float:
     """The entry variance of a freshly built `nn.Linear` (uniform on `+-1/sqrt(fan_in)`): `1 / (3 fan_in)`."""
-    return 1.0 / (3 * fan_in)
+    return 1.0 / (3 * check_integer("fan_in", fan_in, 1))
 
 
 def clip_weight(weight: Float[Tensor, "out inp"], basis: Float[Tensor, "k inp"], k: int) -> Float[Tensor, "out inp"]:
     """`W V_k^T V_k`: each neuron's weights projected on the first k rows of an orthonormal `basis`."""
+    sizes: dict[str, int] = {}
+    check_tensor("weight", weight, "out inp", sizes, floating=True)
+    check_tensor("basis", basis, "k inp", sizes, floating=True, finite=True)
+    k = check_integer("k", k, 0, len(basis) + 1)
     top = basis[:k].to(weight.dtype)
     return weight @ top.T @ top
 
@@ -80,6 +89,7 @@ def weight_clipping_accuracy(model: nn.Module, weight: str, basis: Tensor, ks, i
     names = list(model.weight_matrices())
     if weight not in names:
         raise ValueError(f"unknown weight {weight!r}: this model's weight matrices are {names}")
+    ks = check_ks(ks, basis)
     accuracies = []
     for k in ks:
         clipped = copy.deepcopy(model).eval()
@@ -88,6 +98,14 @@ def weight_clipping_accuracy(model: nn.Module, weight: str, basis: Tensor, ks, i
             matrix.copy_(clip_weight(matrix, basis, k))
             accuracies.append(accuracy(clipped(images), labels))
     return accuracies
+
+
+def check_ks(ks, basis: Tensor) -> list[int]:
+    """`ks` as a list of whole numbers from 0 to the basis' rows; else a ValueError."""
+    check_tensor("basis", basis, "k d", floating=True, finite=True)
+    if isinstance(ks, (int, str)) or not hasattr(ks, "__iter__"):
+        raise ValueError(f"ks must be a list of numbers of directions, got {ks!r}; write e.g. ks=[1, 2, 4]")
+    return [check_integer("each k", k, 0, len(basis) + 1) for k in ks]
 
 
 @torch.no_grad()
@@ -102,6 +120,9 @@ def activation_clipping_accuracy(model: nn.Module, block: int, basis: Tensor, ks
                                  labels: Tensor) -> list[float]:
     """Accuracy when the input of block `block` is projected on the first k rows of `basis`, for each k."""
     h = model.block_input(images, block)
+    check_tensor(f"basis (directions of block {block}'s {h.shape[-1]}-wide input)", basis, "k d", {"d": h.shape[-1]},
+                 floating=True, finite=True)
+    ks = check_ks(ks, basis)
     accuracies = []
     for k in ks:
         top = basis[:k].to(h.dtype)
@@ -188,11 +209,14 @@ def match_eigenvectors(pixels_a: Float[Tensor, "k inp"], pixels_b: Float[Tensor,
     Returns `(similarity [k, k], columns, matched)`: eigenvector i of model a is matched to
     `columns[i]` of model b (scipy's `linear_sum_assignment`), with |cos| `matched[i]`.
     """
-    if pixels_a.ndim != 2 or pixels_a.shape != pixels_b.shape:
-        raise ValueError(f"match k eigenvectors of one length per model: [k, inp] twice, got "
-                         f"{tuple(pixels_a.shape)} and {tuple(pixels_b.shape)}")
-    a = pixels_a.double() / pixels_a.double().norm(dim=-1, keepdim=True)
-    b = pixels_b.double() / pixels_b.double().norm(dim=-1, keepdim=True)
+    sizes: dict[str, int] = {}
+    check_tensor("pixels_a", pixels_a, "k inp", sizes, floating=True, finite=True)
+    check_tensor("pixels_b", pixels_b, "k inp", sizes, floating=True, finite=True)
+    a, b = pixels_a.detach().double(), pixels_b.detach().double()
+    for key, rows in (("pixels_a", a), ("pixels_b", b)):
+        if bool((rows.norm(dim=-1) == 0).any()):
+            raise ValueError(f"{key} has an all-zero row: a zero vector has no direction to compare")
+    a, b = a / a.norm(dim=-1, keepdim=True), b / b.norm(dim=-1, keepdim=True)
     similarity = (a @ b.T).abs()
     rows, columns = linear_sum_assignment(similarity.numpy(), maximize=True)
     return similarity, columns, similarity[rows, columns]

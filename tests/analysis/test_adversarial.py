@@ -56,8 +56,32 @@ def test_mask_attack_counts_against_the_true_labels(model_and_artifacts):
 
 def test_mask_arguments_are_checked(model_and_artifacts):
     model, art = model_and_artifacts
-    with pytest.raises(ValueError, match="k must be between 1 and"):
+    with pytest.raises(ValueError, match=r"k must be in \[1, 7\), got 7"):
         adversarial_masks(art, model.embedding_weight, k=7)
     biased = decompose_bilinear_model(BilinearImageClassifier(d_input=8, d_hidden=4, d_output=2, bias=True))
     with pytest.raises(ValueError, match="bias-free one-layer"):
         adversarial_masks(biased, torch.zeros(4, 8), k=1)
+
+
+def test_an_embedding_of_another_model_is_refused(model_and_artifacts):
+    model, art = model_and_artifacts
+    foreign = BilinearImageClassifier(d_input=model.d_input, d_hidden=model.d_hidden, d_output=model.d_output, seed=99)
+    with pytest.raises(ValueError, match="embedding_weight is not the embedding of the decomposed model"):
+        adversarial_masks(art, foreign.embedding_weight, k=1)
+    with pytest.raises(ValueError, match=r"embedding_weight \(the decomposed model's E\) has in1=5"):
+        adversarial_masks(art, torch.zeros(5, model.d_input), k=1)
+
+
+def test_attack_inputs_are_checked(model_and_artifacts):
+    model, art = model_and_artifacts
+    masks = adversarial_masks(art, model.embedding_weight, k=1).masks
+    x = torch.rand(6, model.d_input)
+    y = torch.zeros(6, dtype=torch.int64)
+    with pytest.raises(ValueError, match=r"masks \(one per class of the model"):
+        mask_attack(model, x, y, masks[:2], [1.0])
+    with pytest.raises(ValueError, match="labels has n=5"):
+        mask_attack(model, x, y[:5], masks, [1.0])
+    with pytest.raises(ValueError, match="images hold 3 values each"):
+        mask_attack(model, x[:, :3], y, masks, [1.0])
+    with pytest.raises(ValueError, match="strengths must be a list of numbers"):
+        mask_attack(model, x, y, masks, 1.0)

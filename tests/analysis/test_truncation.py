@@ -103,3 +103,16 @@ def test_hosvd_components_need_the_decomposed_model(setup):
     with pytest.raises(ValueError, match="the model has 3 outputs, the decomposition 4: pass the model that was "
                                          "decomposed"):
         hosvd_components(other, art)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda art, h, y: truncated_accuracy(art, h, y, [1], batch_size=0), r"batch_size must be >= 1, got 0"),
+    (lambda art, h, y: truncated_accuracy(art, h, y[:10], [1]), r"y has batch=10 .* but batch=50 elsewhere"),
+    (lambda art, h, y: truncated_accuracy(art, h, y, [-1]), r"each k must be >= 0, got -1"),
+    (lambda art, h, y: hosvd_accuracy(art, h[:, :4], y, [1]), r"h must be the decomposed block's input \[batch, 10\]"),
+    (lambda art, h, y: hosvd_truncated_tensor(art.interactions, 1.5), r"n must be a whole number, got 1.5"),
+])
+def test_sizes_and_counts_are_checked(setup, call, message):
+    _, art, h, y = setup
+    with pytest.raises(ValueError, match=message):
+        call(art, h, y)

@@ -9,6 +9,7 @@ from bilinear_helpers.analysis.universality import (
     comparison_matrix,
     covariance_spectrum,
     function_similarity,
+    linear_init_variance,
     generate_network,
     marchenko_pastur_density,
     marchenko_pastur_edge,
@@ -161,9 +162,9 @@ def test_bad_inputs_get_errors_that_name_the_problem(relu_setup):
         weight_clipping_accuracy(model, "embed.weight", torch.eye(20), [1], images, labels)
     with pytest.raises(ValueError, match="inputs, units"):
         procrustes_alignment(torch.randn(5), torch.randn(5))
-    with pytest.raises(ValueError, match=r"\[k, inp\] twice"):
+    with pytest.raises(ValueError, match=r"pixels_b has inp=12 \(shape \(3, 12\), axes \[k, inp\]\)"):
         match_eigenvectors(torch.randn(3, 10), torch.randn(3, 12))
-    with pytest.raises(ValueError, match="positive entry variance"):
+    with pytest.raises(ValueError, match=r"variance must be above 0 \(a matrix of zeros"):
         marchenko_pastur_density(torch.ones(3), 10, 5, 0.0)
     other = BilinearImageClassifier(d_input=7, d_hidden=5, d_output=3).double()
     with pytest.raises(ValueError, match="inputs of different sizes"):
@@ -190,3 +191,44 @@ def test_block_activations_are_block_inputs_or_what_the_readout_reads(relu_setup
 def test_procrustes_refuses_held_out_data_of_other_widths(held_out, message):
     with pytest.raises(ValueError, match=message):
         procrustes_alignment(torch.randn(50, 16), torch.randn(50, 12), held_out=held_out)
+
+
+@pytest.mark.parametrize(("a", "b", "message"), [
+    (torch.zeros(3, 10), torch.randn(3, 10), "pixels_a has an all-zero row"),
+    (torch.randn(3, 10), torch.full((3, 10), float("nan")), "pixels_b contains NaN or inf"),
+    (torch.randn(3, 10), torch.ones(3, 10, dtype=torch.int64), "pixels_b must be a float tensor"),
+    (torch.randn(2, 10), torch.randn(3, 10), r"pixels_b has k=3 .* but k=2 elsewhere"),
+])
+def test_eigenvector_matching_refuses_what_has_no_direction(a, b, message):
+    with pytest.raises(ValueError, match=message):
+        match_eigenvectors(a, b)
+
+
+def test_eigenvector_matching_accepts_tensors_that_carry_gradients():
+    a = torch.randn(3, 10, requires_grad=True)
+    similarity, columns, matched = match_eigenvectors(a, a * 2)
+    assert columns.tolist() == [0, 1, 2] and torch.allclose(matched, torch.ones(3, dtype=torch.float64))
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: marchenko_pastur_edge(0, 5, 1.0), r"n_rows must be >= 1, got 0"),
+    (lambda: marchenko_pastur_edge(5, 5, -1.0), r"variance must be >= 0.0, got -1.0"),
+    (lambda: linear_init_variance(0), r"fan_in must be >= 1, got 0"),
+    (lambda: clip_weight(torch.randn(4, 6), torch.eye(5), 2), r"basis has inp=5 .* but inp=6 elsewhere"),
+    (lambda: clip_weight(torch.randn(4, 6), torch.eye(6), 7), r"k must be in \[0, 7\), got 7"),
+    (lambda: covariance_spectrum(torch.randn(3, 4, 5)), r"rows must have 2 axes"),
+])
+def test_zero_sizes_and_foreign_bases_are_named(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_clipping_checks_the_basis_and_the_ks():
+    model = small_bilinear(0)
+    images, labels = torch.randn(8, model.d_input, dtype=torch.float64), torch.zeros(8, dtype=torch.int64)
+    with pytest.raises(ValueError, match=r"basis \(directions of block 0's 5-wide input\) has d=4"):
+        activation_clipping_accuracy(model, 0, torch.eye(4, dtype=torch.float64), [1], images, labels)
+    with pytest.raises(ValueError, match="ks must be a list of numbers of directions, got 2"):
+        activation_clipping_accuracy(model, 0, torch.eye(5, dtype=torch.float64), 2, images, labels)
+    with pytest.raises(ValueError, match=r"each k must be in \[0, 6\), got 9"):
+        weight_clipping_accuracy(model, "block 0", torch.eye(5, dtype=torch.float64), [9], images, labels)
