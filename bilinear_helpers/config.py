@@ -161,6 +161,8 @@ class ExperimentConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self):
+        for key in SECTIONS:  # dicts are accepted and checked like from_dict's
+            object.__setattr__(self, key, section(key, getattr(self, key)))
         name = self.experiment_name
         if not isinstance(name, str) or not name or not name.replace("-", "").replace("_", "").isascii() \
                 or not name.replace("-", "").replace("_", "").isalnum() or len(name) > MAX_NAME_LENGTH:

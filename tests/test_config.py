@@ -181,3 +181,12 @@ def test_the_limits_themselves_are_accepted():
     assert make_config("mnist_baseline", experiment_name="a" * 100).experiment_name == "a" * 100
     assert make_config("mnist_baseline", cluster_strength=1.0, n_clusters=10).train.n_clusters == 10
     assert make_config("mnist_baseline", kind="relu", cluster_strength=1.0, n_clusters=64).train.n_clusters == 64
+
+
+def test_sections_given_as_dicts_are_checked_like_from_dict():
+    config = ExperimentConfig(dataset={"name": "S4"}, model={"d_input": 48, "d_output": 24})
+    assert config == ExperimentConfig.from_dict({"dataset": {"name": "S4"}, "model": {"d_input": 48, "d_output": 24}})
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) in config section 'dataset': 'nmae'"):
+        ExperimentConfig(dataset={"nmae": "mnist"})
+    with pytest.raises(ConfigError, match="config section 'model' must be a dict, got str"):
+        ExperimentConfig(model="bilinear")

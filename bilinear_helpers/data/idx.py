@@ -73,6 +73,8 @@ def read_split(images_path: Path, labels_path: Path, n_classes: int, fix: str) -
         raise _fail(images_path, f"expected images [N, rows, cols], found shape {images.shape}", fix)
     if labels.ndim != 1:
         raise _fail(labels_path, f"expected labels [N], found shape {labels.shape}", fix)
+    if len(images) == 0:
+        raise _fail(images_path, "it holds 0 images: a split needs at least one", fix)
     if len(images) != len(labels):
         raise _fail(labels_path, f"{len(labels)} labels for {len(images)} images in {images_path.name}", fix)
     if len(labels) and int(labels.max()) >= n_classes:

@@ -64,6 +64,16 @@ def test_images_and_labels_must_pair_up(isolated_data):
         load_image_dataset("mnist")
 
 
+@pytest.mark.parametrize("split", ["train", "t10k"])
+def test_a_split_with_no_images_is_named(isolated_data, split):
+    write_tiny_dataset(isolated_data, "MNIST")
+    folder = raw_folder("mnist", isolated_data)
+    write_idx(folder / f"{split}-images-idx3-ubyte", np.zeros((0, 28, 28), dtype=np.uint8))
+    write_idx(folder / f"{split}-labels-idx1-ubyte", np.zeros((0,), dtype=np.uint8))
+    with pytest.raises(DatasetFileError, match=f"{split}-images-idx3-ubyte.*it holds 0 images"):
+        load_image_dataset("mnist")
+
+
 def test_labels_must_name_a_class(isolated_data):
     write_tiny_dataset(isolated_data, "MNIST")
     labels = read_idx(_labels_file(isolated_data)).copy()

@@ -256,6 +256,20 @@ def test_an_unreadable_summary_is_a_clear_error(tiny_mnist, content):
     assert load_or_train(tiny_config(epochs=1), retrain=True).trained_now
 
 
+@pytest.mark.parametrize(("key", "value"), [("test_acc", None), ("test_acc", "0.9"), ("optimizer_steps", 1.5),
+                                            ("dataset_source", 3), ("config", []), ("epochs", True)])
+def test_a_summary_missing_what_loading_reads_is_named(tiny_mnist, key, value):
+    run = load_or_train(tiny_config(epochs=1))
+    summary = json.loads(run.layout.summary_path.read_text())
+    if value is None:
+        summary.pop(key)
+    else:
+        summary[key] = value
+    run.layout.summary_path.write_text(json.dumps(summary))
+    with pytest.raises(RunError, match=f"summary.json lacks {key} \\(or holds the wrong type\\).*retrain=True"):
+        load_or_train(tiny_config(epochs=1))
+
+
 # --- group tables train the same way -----------------------------------------------------------------
 
 
