@@ -39,12 +39,6 @@ RUN_FILES = {"metrics_path": "metrics.csv", "best_checkpoint_path": "best.pt", "
              "summary_path": "summary.json"}
 
 
-SUMMARY_FIELDS = {  # what loading a run reads from summary.json, and the types it needs
-    "test_acc": (int, float), "test_loss": (int, float), "optimizer_steps": int, "epochs": int,
-    "dataset_source": str, "dataset_description": str, "config": dict, "weight_decay_factor": (int, float),
-}
-
-
 @dataclass(frozen=True)
 class RunLayout:
     """Where the files of one run live."""
@@ -76,12 +70,6 @@ class RunLayout:
         if not isinstance(summary, dict) or summary.get("run_name") != self.run_dir.name:
             raise RunError(f"{display_path(self.summary_path)} does not describe run {self.run_dir.name}; delete "
                            f"{display_path(self.run_dir)}/ or pass retrain=True")
-        wrong = [key for key, kinds in SUMMARY_FIELDS.items() if not isinstance(summary.get(key), kinds)
-                 or isinstance(summary.get(key), bool)]
-        if wrong:
-            raise RunError(f"{display_path(self.summary_path)} lacks {', '.join(wrong)} (or holds the wrong type): it "
-                           f"was not written by this version or was edited; delete {display_path(self.run_dir)}/ or "
-                           "pass retrain=True")
         return summary
 
 

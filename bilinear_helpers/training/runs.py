@@ -34,7 +34,7 @@ from ..runtime import resolve_device, set_seed
 from .checkpoints import CheckpointError, load_checkpoint, model_from_checkpoint, save_checkpoint
 from .clusterability import clusterability_penalty
 from .loop import METRIC_COLUMNS, add_layer_noise, build_scheduler, evaluate, train_one_epoch, weight_decay_factor
-from .run_folder import RunLayout, commit, discard, recover, start_staging
+from .run_folder import RunError, RunLayout, commit, discard, recover, start_staging
 
 
 class TrainingDivergedError(RuntimeError):
@@ -119,6 +119,23 @@ def _check_finite(model: nn.Module, loss: float, epoch: int, config: ExperimentC
         raise TrainingDivergedError(
             f"training {config.run_name} diverged at epoch {epoch} (loss {loss}): nothing was saved. "
             f"Lower the learning rate (lr={config.train.lr}) or the weight decay and train again.")
+
+
+SUMMARY_FIELDS = {  # what loading a run reads from summary.json, and the types it needs
+    "test_acc": (int, float), "test_loss": (int, float), "optimizer_steps": int, "epochs": int,
+    "dataset_source": str, "dataset_description": str, "config": dict, "weight_decay_factor": (int, float),
+}
+
+
+def check_summary(layout: RunLayout, summary: dict) -> dict:
+    """`summary` if it holds every field of SUMMARY_FIELDS with its type; else a RunError naming what is missing."""
+    wrong = [key for key, kinds in SUMMARY_FIELDS.items()
+             if not isinstance(summary.get(key), kinds) or isinstance(summary.get(key), bool)]
+    if wrong:
+        raise RunError(f"{display_path(layout.summary_path)} lacks {', '.join(wrong)} (or holds the wrong type): it "
+                       f"was not written by this version or was edited; delete {display_path(layout.run_dir)}/ or "
+                       "pass retrain=True")
+    return summary
 
 
 def train_run(config: dict | ExperimentConfig) -> TrainedRun:
@@ -228,7 +245,7 @@ def load_or_train(
     layout = RunLayout.for_config(cfg)
     recover(layout)
     if not retrain and layout.is_complete():
-        summary = layout.read_summary()
+        summary = check_summary(layout, layout.read_summary())
         if not _stale_sample_run(summary, cfg):
             device = resolve_device(cfg.train.device)
             checkpoint = load_checkpoint(layout.best_checkpoint_path)
