@@ -41,6 +41,7 @@ from .decomposition import (
 )
 from .groups import group_task, make_group
 from .models import Bilinear, BilinearImageClassifier, ReLUImageClassifier, ReLUMLP, accuracy, build_image_classifier
+from .parameters import check_parameters
 from .paths import data_dir, display_path, figures_dir
 from .presets import PRESETS, make_config, preset_for
 from .runtime import resolve_device
@@ -71,6 +72,7 @@ __all__ = [
     "analysis",
     "block_clusters",
     "build_image_classifier",
+    "check_parameters",
     "clusterability",
     "data",
     "data_dir",

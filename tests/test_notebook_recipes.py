@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bilinear_helpers import check_parameters
 from bilinear_helpers.presets import RECIPE_KEYS
 
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
@@ -37,7 +38,8 @@ def parameters(name: str) -> dict:
 @pytest.mark.parametrize("name", sorted(RECIPE_NOTEBOOKS))
 def test_recipe_parameters_carry_the_preset_and_reach_make_config(name):
     params = parameters(name)
-    source = "\n".join("".join(c["source"]) for c in code_cells(name))
+    sources = ["".join(c["source"]) for c in code_cells(name)]
+    source = "\n".join(text for text in sources if "check_parameters(" not in text)
     for key in RECIPE_NOTEBOOKS[name]:
         assert key in params, f"{name} lacks the recipe parameter {key}"
         assert params[key] is None, f"{name}: {key} = {params[key]!r} types a value; None keeps the preset's"
@@ -58,3 +60,17 @@ def test_no_step_count_typed_and_no_model_internals(path):
     source = "\n".join("".join(c["source"]) for c in body)
     assert not re.search(r"full_steps\s*=|steps\s*>=\s*\d|\b[1-9]\d{3}\s+steps", source), path.name
     assert not INTERNALS.search(source), f"{path.name}: {INTERNALS.search(source).group(0)}"
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.name)
+def test_every_parameter_is_checked_in_the_cell_after_the_parameters(path):
+    cells = code_cells(path.stem)
+    index = next(i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", []))
+    check = ast.parse("".join(cells[index + 1]["source"])).body
+    assert len(check) == 1 and isinstance(check[0].value, ast.Call), path.name
+    call = check[0].value
+    assert ast.unparse(call.func) == "bh.check_parameters" and not call.args, path.name
+    params = parameters(path.stem)
+    assert [k.arg for k in call.keywords] == list(params), f"{path.name} checks other names than its parameters"
+    assert all(isinstance(k.value, ast.Name) and k.value.id == k.arg for k in call.keywords), path.name
+    check_parameters(**params)  # the defaults pass
