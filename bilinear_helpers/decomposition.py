@@ -27,6 +27,7 @@ from jaxtyping import Float
 from torch import Tensor, nn
 
 from .artifacts import DecompositionArtifacts, augment, orient_eigenvectors
+from .checks import check_tensor
 from .models import BilinearImageClassifier
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -37,10 +38,20 @@ def decompose(
 ) -> tuple[Float[Tensor, "cls in1 in2"], Float[Tensor, "cls in1 in2"], Float[Tensor, "cls comp"],
            Float[Tensor, "cls comp in1"]]:
     """(B, Q, eigenvalues, eigenvectors as rows) of the quadratic forms `readout[c] . ((L h) * (R h))`."""
+    check_factors(readout, left, right)  # [cls, out], [out, in1], [out, in2]: finite floats, sizes that agree
     raw = einsum(readout, left, right, "cls out, out in1, out in2 -> cls in1 in2")  # 1. fold the readout in: B
     interactions = symmetrize(raw)  # 2. only Q = (B + B^T) / 2 reaches the output
     eigenvalues, eigenvectors = torch.linalg.eigh(interactions)  # 3. Q_c = V diag(lambda) V^T, ascending
     return raw, interactions, eigenvalues, eigenvectors.mT  # eigenvector k as row k
+
+
+def check_factors(readout: Tensor, left: Tensor, right: Tensor) -> None:
+    """A ValueError naming the argument unless `readout [cls, out]`, `left [out, in1]` and `right [out, in2]`
+    are finite float tensors whose `out` sizes agree."""
+    sizes: dict[str, int] = {}
+    check_tensor("readout", readout, "cls out", sizes, floating=True, finite=True)
+    check_tensor("left", left, "out in1", sizes, floating=True, finite=True)
+    check_tensor("right", right, "out in2", sizes, floating=True, finite=True)
 
 
 def symmetrize(matrices: Float[Tensor, "... in1 in2"]) -> Float[Tensor, "... in1 in2"]:
@@ -52,6 +63,9 @@ def project_to_pixels(
     eigenvectors: Float[Tensor, "cls comp in1"], embedding_weight: Float[Tensor, "in1 inp"]
 ) -> Float[Tensor, "cls comp inp"]:
     """Pixel-space eigenvectors `E^T v`. Not orthonormal, but `v . E x = (E^T v) . x` exactly."""
+    sizes: dict[str, int] = {}
+    check_tensor("eigenvectors", eigenvectors, "cls comp in1", sizes, floating=True)
+    check_tensor("embedding_weight", embedding_weight, "in1 inp", sizes, floating=True)
     return einsum(eigenvectors, embedding_weight.to(eigenvectors.dtype), "cls comp in1, in1 inp -> cls comp inp")
 
 

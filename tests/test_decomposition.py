@@ -331,3 +331,23 @@ def test_directions_may_be_lists_arrays_or_any_float_tensor(convert):
 def test_directions_of_the_wrong_shape_are_refused(bad, shape):
     with pytest.raises(ValueError, match=rf"is \[7\] or \[K, 7\], got shape {shape}"):
         decompose_direction(two_layer(), 0, bad)
+
+
+@settings(max_examples=60, deadline=None)
+@given(shapes=st.lists(st.lists(st.integers(1, 5), min_size=1, max_size=3), min_size=3, max_size=3))
+def test_decompose_refuses_factors_whose_sizes_disagree(shapes):
+    readout, left, right = (torch.randn(*shape, dtype=torch.float64) for shape in shapes)
+    agree = (len(shapes[0]) == len(shapes[1]) == len(shapes[2]) == 2 and shapes[0][1] == shapes[1][0] == shapes[2][0])
+    if agree:
+        decompose(readout, left, right)
+        return
+    with pytest.raises(ValueError, match=r"(readout|left|right) (must have 2 axes|has out=)"):
+        decompose(readout, left, right)
+
+
+def test_decompose_refuses_nan_and_integer_factors():
+    readout, left = torch.randn(3, 4), torch.randn(4, 6)
+    with pytest.raises(ValueError, match="right contains NaN or inf"):
+        decompose(readout, left, torch.full((4, 6), float("nan")))
+    with pytest.raises(ValueError, match="readout must be a float tensor"):
+        decompose(torch.ones(3, 4, dtype=torch.int64), left, left)
