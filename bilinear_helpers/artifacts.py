@@ -19,7 +19,7 @@ from jaxtyping import Float, Int64
 from torch import Tensor
 
 from .checks import check_boolean, check_integer, check_tensor
-from .paths import atomic_write, atomic_write_text
+from .paths import atomic_write, atomic_write_text, refused_code
 
 SIGN_RULE = "each eigenvector v is oriented so that v . f(1) > 0, f(1) being the input of the decomposed block for an all-white image"  # noqa: E501
 DECOMPOSITION_FILE = "decomposition.pt"
@@ -178,7 +178,7 @@ class DecompositionArtifacts:
         try:
             payload = torch.load(path, map_location="cpu", weights_only=True)
         except pickle.UnpicklingError as exc:
-            if "Unsupported global" not in str(exc):  # not a torch file at all
+            if not refused_code(exc):  # not a torch file at all
                 raise ValueError(f"{path} is not a readable decomposition (corrupt); decompose the model again"
                                  ) from None
             raise ValueError(  # pickled objects or code, which a safe load never runs

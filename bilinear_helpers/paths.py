@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -165,3 +166,14 @@ def atomic_write(path: str | os.PathLike, write, mode: str = "wb") -> Path:
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """`atomic_write` for a string (UTF-8)."""
     return atomic_write(path, lambda f: f.write(text), mode="w")
+
+
+# --- safe loads ---------------------------------------------------------------------------------
+
+CODE_REFUSED = re.compile(r"unsupported global|global .* is blocked", re.IGNORECASE)
+
+
+def refused_code(exc: BaseException) -> bool:
+    """True when `torch.load(weights_only=True)` failed because the file carries pickled objects or
+    code (a GLOBAL it will not import), as opposed to bytes that are merely corrupt."""
+    return bool(CODE_REFUSED.search(str(exc)))

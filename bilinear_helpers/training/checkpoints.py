@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from ..checks import ConfigError
 from ..config import ExperimentConfig
 from ..models import ImageClassifier, build_image_classifier
-from ..paths import atomic_write
+from ..paths import atomic_write, refused_code
 from ..runtime import resolve_device
 
 FORMAT_VERSION = 1
@@ -95,6 +95,12 @@ def save_checkpoint(
     return atomic_write(path, lambda f: torch.save(payload, f))
 
 
+def _reason(exc: BaseException) -> str:
+    """The first line of torch's message that says what went wrong, without its advice to load unsafely."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip() and "weights_only" not in line]
+    return (lines[0] if lines else type(exc).__name__)[:200]
+
+
 def _read(path: Path, map_location) -> Any:
     """`torch.load` with every failure turned into a CheckpointError that says what is true."""
     with open(path, "rb") as f:
@@ -105,16 +111,16 @@ def _read(path: Path, map_location) -> Any:
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "Unsupported global" in str(exc) or "Unsupported operand" in str(exc):
+        if refused_code(exc):
             raise CheckpointError(
                 f"refused to load {path}: it contains pickled Python objects or code, which a safe load never "
                 "executes. Re-create it with save_checkpoint from a trusted source."
             ) from None
-        raise CheckpointError(f"{path} is corrupt: its contents cannot be decoded ({exc}). Delete it and retrain."
-                              ) from None
+        raise CheckpointError(f"{path} is corrupt: its contents cannot be decoded ({_reason(exc)}). Delete it and "
+                              "retrain.") from None
     except Exception as exc:  # zip or stream errors (truncated, bit flips) and anything else the bytes provoke
         raise CheckpointError(
-            f"{path} is truncated or corrupt ({type(exc).__name__}: {str(exc)[:200]}). Delete it and retrain."
+            f"{path} is truncated or corrupt ({type(exc).__name__}: {_reason(exc)}). Delete it and retrain."
         ) from None
 
 

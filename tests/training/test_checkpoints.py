@@ -69,6 +69,27 @@ def test_checkpoint_carrying_code_is_refused_and_not_run(tmp_path):
     assert not marker.exists()
 
 
+class ShellCommand:
+    """Unpickling calls os.system: the classic malicious checkpoint."""
+
+    def __init__(self, marker):
+        self.command = f"touch {marker}"
+
+    def __reduce__(self):
+        return (os.system, (self.command,))
+
+
+def test_a_checkpoint_that_would_run_a_shell_command_says_so_and_never_advises_the_unsafe_load(tmp_path):
+    marker = tmp_path / "shell_ran"
+    path = tmp_path / "evil.pt"
+    torch.save({"model_state_dict": {}, "payload": ShellCommand(marker)}, path)
+    with pytest.raises(CheckpointError) as caught:
+        load_checkpoint(path)
+    message = str(caught.value)
+    assert "pickled Python objects or code, which a safe load never executes" in message and "corrupt" not in message
+    assert "weights_only" not in message and not marker.exists()
+
+
 def test_truncated_checkpoint(tmp_path):
     path = save_checkpoint(tmp_path / "t.pt", small_model(), CONFIG, epoch=1, metrics={})
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
@@ -224,7 +245,8 @@ def good_bytes(tmp_path_factory):
 def _only_our_error(path):
     try:
         load_checkpoint(path)
-    except CheckpointError:
+    except CheckpointError as exc:
+        assert "weights_only" not in str(exc)  # never the advice to load unsafely
         return
     except Exception as exc:  # pragma: no cover - the failure this test exists to catch
         pytest.fail(f"{type(exc).__name__} escaped load_checkpoint: {exc}")
@@ -264,7 +286,8 @@ def test_bit_flipped_files_load_intact_or_raise_only_checkpoint_error(tmp_path, 
     path.write_bytes(bytes(data))
     try:
         ckpt = load_checkpoint(path)
-    except CheckpointError:
+    except CheckpointError as exc:
+        assert "weights_only" not in str(exc)
         return
     # a flip in bytes the loader never reads (zip metadata) leaves the contents whole, and they check out
     assert ckpt["epoch"] == 1 and ckpt["content_sha256"]
