@@ -74,28 +74,33 @@ def check_keys(where: str, given: dict, valid) -> None:
 
 
 def check_tensor(key: str, value: Any, dims: str, sizes: dict[str, int] | None = None, *,
-                 floating: bool = False, finite: bool = False) -> torch.Tensor:
-    """`value` if it is a tensor with one axis per name in `dims` ("cls in1 in2"; "..." first allows
-    leading axes), on a real device, with every named size agreeing with `sizes` (filled in as
-    met, so several tensors checked with one dict must agree); else a ValueError naming `key`.
+                 floating: bool = False, finite: bool = False, allow_empty: bool = False) -> torch.Tensor:
+    """`value` if it is a tensor with one axis per name in `dims` ("cls in1 in2"; "..." first or last
+    allows more axes before or after the named ones), on a real device, with every named size
+    agreeing with `sizes` (filled in as met, so several tensors checked with one dict must agree);
+    else a ValueError naming `key`.
 
     A name that is a number fixes that size ("n 2"); `floating` asks for a float dtype and
-    `finite` for no NaN or inf.
+    `finite` for no NaN or inf; a tensor with no entries is refused unless `allow_empty`.
     """
     names = dims.split()
-    leading = bool(names) and names[0] == "..."
-    names = names[1:] if leading else names
-    shape_text = "[" + ", ".join(["...", *names] if leading else names) + "]"
+    leading = bool(names) and names[0] == "..."  # any number of axes before the named ones
+    trailing = not leading and bool(names) and names[-1] == "..."  # or after them
+    shape_text = "[" + ", ".join(names) + "]"
+    names = [name for name in names if name != "..."]
     if not isinstance(value, torch.Tensor):
         raise ValueError(f"{key} must be a tensor {shape_text}, got {type(value).__name__}; convert it with "
                          "torch.as_tensor")
     if value.is_meta:
         raise ValueError(f"{key} is on the meta device (it has a shape but no values): load real weights or data first")
-    if value.ndim != len(names) and not (leading and value.ndim >= len(names)):
-        raise ValueError(f"{key} must have {'at least ' if leading else ''}{len(names)} axes {shape_text}, got shape "
-                         f"{tuple(value.shape)}")
+    if value.ndim != len(names) and not ((leading or trailing) and value.ndim >= len(names)):
+        raise ValueError(f"{key} must have {'at least ' if leading or trailing else ''}{len(names)} axes {shape_text}, "
+                         f"got shape {tuple(value.shape)}")
     sizes = {} if sizes is None else sizes
-    for name, size in zip(names, value.shape[value.ndim - len(names):], strict=True):
+    if not allow_empty and value.numel() == 0:
+        raise ValueError(f"{key} is empty (shape {tuple(value.shape)}, axes {shape_text}): it needs at least one entry")
+    named_sizes = value.shape[:len(names)] if trailing else value.shape[value.ndim - len(names):]
+    for name, size in zip(names, named_sizes, strict=True):
         expected = int(name) if name.isdigit() else sizes.setdefault(name, size)
         if size != expected:
             raise ValueError(f"{key} has {name}={size} (shape {tuple(value.shape)}, axes {shape_text}) but {name}="
@@ -105,3 +110,24 @@ def check_tensor(key: str, value: Any, dims: str, sizes: dict[str, int] | None =
     if finite and value.is_floating_point() and not bool(torch.isfinite(value).all()):
         raise ValueError(f"{key} contains NaN or inf: check what produced it")
     return value
+
+
+def check_labels(labels: Any, n_classes: int, sizes: dict[str, int] | None = None, key: str = "labels"
+                 ) -> torch.Tensor:
+    """`labels` if they are integer class indices `[n]` in `0 .. n_classes - 1` (`n` agreeing with `sizes`)."""
+    check_tensor(key, labels, "n", sizes)
+    if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool:
+        raise ValueError(f"{key} must be integer class indices, got {labels.dtype}; convert them with .long()")
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0 or high >= n_classes:
+        raise ValueError(f"{key} must be class indices 0..{n_classes - 1}, got {low}..{high}")
+    return labels
+
+
+def check_names(key: str, value: Any, count: int | None = None) -> list[str]:
+    """`value` as a list of strings (of length `count` when given); a lone string is refused, not split."""
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{key} must be a list of names, got {value!r}; write e.g. {key}=['a', 'b']")
+    if count is not None and len(value) != count:
+        raise ValueError(f"{key} must name all {count} entries, got {len(value)}: {list(value)!r}")
+    return list(value)

@@ -16,6 +16,7 @@ import torch
 from jaxtyping import Float, Int64
 from torch import Tensor, nn
 
+from .checks import check_boolean, check_integer, check_labels, check_tensor, plain
 from .config import ModelConfig, section
 
 GATES = {None: None, "relu": nn.functional.relu, "silu": nn.functional.silu, "gelu": nn.functional.gelu}
@@ -33,6 +34,8 @@ class Bilinear(nn.Module):
         super().__init__()
         if gate not in GATES:
             raise ValueError(f"unknown gate {gate!r}: choose one of {list(GATES)}")
+        d_in, d_out = check_integer("d_in", d_in, 1), check_integer("d_out", d_out, 1)
+        bias = check_boolean("bias", bias)
         self.d_in, self.d_out, self.gate = d_in, d_out, gate
         self.linear = nn.Linear(d_in, 2 * d_out, bias=bias)
 
@@ -63,8 +66,12 @@ class Bilinear(nn.Module):
         return None if self.linear.bias is None else self.linear.bias.detach()[self.d_out :]
 
 
-def _flatten_images(x: Tensor, d_input: int) -> Float[Tensor, "batch d_input"]:
+def _flatten_images(x: Tensor, d_input: int, dtype: torch.dtype) -> Float[Tensor, "batch d_input"]:
     """`[B, C, H, W]` or `[B, d_input]` to `[B, d_input]`, with a clear error otherwise."""
+    check_tensor("images", x, "batch ...")
+    if x.dtype != dtype:
+        raise ValueError(f"images are {x.dtype} but the model's weights are {dtype}: convert the images with "
+                         f"x.to({dtype}) (images of integers 0..255: x.float() / 255)")
     flat = x.flatten(start_dim=1) if x.ndim > 2 else x
     if flat.ndim != 2 or flat.shape[-1] != d_input:
         raise ValueError(
@@ -94,8 +101,9 @@ class ImageClassifier(nn.Module):
 
     def __init__(self, d_input: int, d_hidden: int, d_output: int, n_layer: int, seed: int, make_block):
         super().__init__()
-        if n_layer < 1:
-            raise ValueError(f"n_layer must be at least 1, got {n_layer}")
+        d_input, d_hidden = check_integer("d_input", d_input, 1), check_integer("d_hidden", d_hidden, 1)
+        d_output, n_layer = check_integer("d_output", d_output, 1), check_integer("n_layer", n_layer, 1)
+        seed = check_integer("seed", seed, 0, 2**63)
         self.d_input, self.d_hidden, self.d_output, self.n_layer = d_input, d_hidden, d_output, n_layer
         with _seeded(seed):
             self.embedding = nn.Linear(d_input, d_hidden, bias=False)
@@ -110,17 +118,28 @@ class ImageClassifier(nn.Module):
 
     def block_index(self, block: int) -> int:
         """`block` as an index in `0 .. n_layer - 1` (negative counts from the end)."""
-        if isinstance(block, bool) or not isinstance(block, int) or not -self.n_layer <= block < self.n_layer:
+        block = plain(block)
+        if isinstance(block, bool) or not isinstance(block, int):
+            raise TypeError(f"block must be a whole number (0 is the first block, -1 the last), got {block!r}")
+        if not -self.n_layer <= block < self.n_layer:
             raise IndexError(f"block {block!r} is out of range for a model with {self.n_layer} block(s)")
         return block % self.n_layer
 
     def embed(self, x: Tensor) -> Float[Tensor, "batch d_hidden"]:
         """What block 0 reads: `E x` for images `[B, C, H, W]` or flat inputs `[B, d_input]`."""
-        return self.embedding(_flatten_images(x, self.d_input))
+        return self.embedding(_flatten_images(x, self.d_input, self.embedding.weight.dtype))
 
     def apply_block(self, h: Float[Tensor, "batch d_hidden"], block: int) -> Float[Tensor, "batch d_hidden"]:
         """Block `block`'s output for its input `h`."""
-        return self.blocks[self.block_index(block)](h)
+        return self.blocks[self.block_index(block)](self.check_hidden(h))
+
+    def check_hidden(self, h: Tensor) -> Float[Tensor, "batch d_hidden"]:
+        """`h` if it is a block input `[batch, d_hidden]` of the weights' dtype; else a ValueError."""
+        check_tensor(f"h (a block input, {self.d_hidden} wide)", h, "batch d", {"d": self.d_hidden}, floating=True)
+        if h.dtype != self.embedding.weight.dtype:
+            raise ValueError(f"h is {h.dtype} but the model's weights are {self.embedding.weight.dtype}: convert it "
+                             f"with h.to({self.embedding.weight.dtype})")
+        return h
 
     def block_input(self, x: Tensor, block: int = -1) -> Float[Tensor, "batch d_hidden"]:
         """The input `h` of block `block` for images `x`: `E x` passed through the blocks before it."""
@@ -135,6 +154,7 @@ class ImageClassifier(nn.Module):
 
     def logits_from_block(self, h: Float[Tensor, "batch d_hidden"], block: int = -1) -> Float[Tensor, "batch d_output"]:
         """The logits when `h` enters block `block`: the blocks from there on, then the readout."""
+        self.check_hidden(h)
         for index in range(self.block_index(block), self.n_layer):
             h = self.apply_block(h, index)
         return self.readout(h)
@@ -180,13 +200,14 @@ class BilinearImageClassifier(ImageClassifier):
 
     def __init__(self, d_input: int = 784, d_hidden: int = 256, d_output: int = 10, n_layer: int = 1,
                  bias: bool = False, residual: bool = False, seed: int = 0, gate: str | None = None):
+        bias, residual = check_boolean("bias", bias), check_boolean("residual", residual)
         super().__init__(d_input, d_hidden, d_output, n_layer, seed,
                          lambda: Bilinear(d_hidden, d_hidden, bias=bias, gate=gate))
         self.bias, self.residual, self.gate = bias, residual, gate
 
     def apply_block(self, h: Float[Tensor, "batch d_hidden"], block: int) -> Float[Tensor, "batch d_hidden"]:
         """Block `block`'s output for its input `h` (plus `h` itself in a residual model)."""
-        out = self.blocks[self.block_index(block)](h)
+        out = self.blocks[self.block_index(block)](self.check_hidden(h))
         return h + out if self.residual else out
 
     def left_weight(self, block: int = -1) -> Float[Tensor, "d_hidden d_hidden"]:
@@ -218,6 +239,7 @@ class ReLUImageClassifier(ImageClassifier):
 
     def __init__(self, d_input: int = 784, d_hidden: int = 256, d_output: int = 10, n_layer: int = 1,
                  bias: bool = True, seed: int = 0):
+        bias = check_boolean("bias", bias)
         super().__init__(d_input, d_hidden, d_output, n_layer, seed,
                          lambda: nn.Sequential(nn.Linear(d_hidden, d_hidden, bias=bias), nn.ReLU()))
         self.bias = bias
@@ -256,6 +278,9 @@ def build_image_classifier(model_cfg: dict | ModelConfig, seed: int) -> nn.Modul
 
 def accuracy(logits: Float[Tensor, "*batch cls"], labels: Int64[Tensor, "*batch"]) -> float:
     """The share of rows whose largest logit is the label."""
+    check_tensor("logits", logits, "... cls", floating=True, finite=True)
+    check_tensor("labels", labels, "...")
     if logits.shape[:-1] != labels.shape:
         raise ValueError(f"logits {tuple(logits.shape)} and labels {tuple(labels.shape)} do not pair up")
+    check_labels(labels.reshape(-1), logits.shape[-1])
     return (logits.argmax(dim=-1) == labels.to(logits.device)).double().mean().item()

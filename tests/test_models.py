@@ -1,5 +1,6 @@
 """The bilinear layer, the classifiers built from it, their weight accessors and block-by-block forward pass."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -151,11 +152,63 @@ def test_relu_mlp_has_a_relu_after_the_embedding():
     torch.testing.assert_close(model(x), torch.relu(h @ w.T) @ model.readout_weight.T)
 
 
-@pytest.mark.parametrize("block", [2, -3, 1.0, True, "0"])
+@pytest.mark.parametrize("block", [2, -3])
 def test_a_block_out_of_range_is_named(block):
     model = BilinearImageClassifier(d_input=4, d_hidden=3, d_output=2, n_layer=2)
     with pytest.raises(IndexError, match=rf"block {block!r} is out of range for a model with 2 block\(s\)"):
         model.block_input(torch.randn(1, 4), block)
+
+
+@pytest.mark.parametrize("block", [1.0, True, "0", None])
+def test_a_block_that_is_not_a_whole_number_is_named(block):
+    model = BilinearImageClassifier(d_input=4, d_hidden=3, d_output=2, n_layer=2)
+    with pytest.raises(TypeError, match=rf"block must be a whole number .*, got {block!r}"):
+        model.block_input(torch.randn(1, 4), block)
+
+
+@pytest.mark.parametrize("block", [np.int64(1), torch.tensor(1), 1])
+def test_numpy_and_torch_integers_name_blocks(block):
+    model = BilinearImageClassifier(d_input=4, d_hidden=3, d_output=2, n_layer=2)
+    assert torch.equal(model.left_weight(block), model.left_weight(1))
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"d_input": -1}, r"d_input must be >= 1, got -1"), ({"d_hidden": 4.0}, "d_hidden must be a whole number"),
+    ({"n_layer": "2"}, "n_layer must be a whole number"), ({"seed": None}, "seed must be a whole number"),
+    ({"bias": "no"}, "bias must be True or False, got 'no'"), ({"d_hidden": 0}, r"d_hidden must be >= 1, got 0"),
+])
+def test_constructor_arguments_are_checked(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        BilinearImageClassifier(**kwargs)
+
+
+@pytest.mark.parametrize(("x", "message"), [
+    (torch.randn(5, 8).double(), r"images are torch.float64 but the model's weights are torch.float32"),
+    (torch.ones(5, 8, dtype=torch.int64), r"images are torch.int64 .* x.float\(\) / 255"),
+    (np.zeros((5, 8), dtype=np.float32), "images must be a tensor"),
+    (torch.zeros(0, 8), "images is empty"),
+])
+def test_inputs_of_another_dtype_or_kind_are_named(x, message):
+    with pytest.raises(ValueError, match=message):
+        BilinearImageClassifier(d_input=8, d_hidden=4, d_output=3)(x)
+
+
+def test_block_inputs_of_another_width_are_named():
+    model = BilinearImageClassifier(d_input=8, d_hidden=4, d_output=3)
+    with pytest.raises(ValueError, match=r"h \(a block input, 4 wide\) has d=8"):
+        model.logits_from_block(torch.randn(5, 8))
+
+
+@pytest.mark.parametrize(("logits", "labels", "message"), [
+    (torch.randn(5, 3), torch.full((5,), 7), r"labels must be class indices 0..2, got 7..7"),
+    (torch.randn(5, 3), torch.zeros(5), "labels must be integer class indices, got torch.float32"),
+    (torch.full((5, 3), float("nan")), torch.zeros(5, dtype=torch.int64), "logits contains NaN or inf"),
+    (torch.randn(0, 3), torch.zeros(0, dtype=torch.int64), "logits is empty"),
+    (np.zeros((5, 3)), np.zeros(5), "logits must be a tensor"),
+])
+def test_accuracy_refuses_what_it_cannot_score(logits, labels, message):
+    with pytest.raises(ValueError, match=message):
+        accuracy(logits, labels)
 
 
 def test_same_seed_same_weights_and_global_rng_untouched():
@@ -197,7 +250,7 @@ def test_build_image_classifier_rejects_unknown_keys_and_kinds():
 
 
 def test_n_layer_must_be_positive():
-    with pytest.raises(ValueError, match="n_layer must be at least 1, got 0"):
+    with pytest.raises(ValueError, match="n_layer must be >= 1, got 0"):
         BilinearImageClassifier(n_layer=0)
 
 

@@ -23,19 +23,8 @@ from jaxtyping import Float, Int64
 from sklearn.cluster import SpectralCoclustering
 from torch import Tensor, nn
 
-from ..checks import check_integer, check_tensor
+from ..checks import check_integer, check_labels, check_tensor
 from ..training.clusterability import block_clusters
-
-
-def check_labels(labels: Tensor, n_images: int | None, n_classes: int) -> Int64[Tensor, " n"]:
-    """`labels` if they are integer class indices in `0 .. n_classes - 1`, one per image; else a ValueError."""
-    check_tensor("labels", labels, "n", None if n_images is None else {"n": n_images})
-    if labels.dtype.is_floating_point or labels.dtype == torch.bool:
-        raise ValueError(f"labels must be integer class indices, got {labels.dtype}; convert them with .long()")
-    if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(f"labels must be class indices 0..{n_classes - 1}, got {int(labels.min())}.."
-                         f"{int(labels.max())}")
-    return labels
 
 
 def spectral_clusters(weight: Float[Tensor, "out inp"], n_clusters: int, seed: int = 0
@@ -81,7 +70,9 @@ def classwise_accuracy(model: nn.Module, images: Tensor, labels: Int64[Tensor, "
                        ) -> Float[Tensor, " cls"]:
     """Accuracy on each class's images; NaN for a class with no images (its accuracy is undefined)."""
     n_classes = check_integer("n_classes", n_classes, 1)
-    check_labels(labels, len(images) if isinstance(images, Tensor) else None, n_classes)
+    sizes: dict[str, int] = {}
+    check_tensor("images", images, "n ...", sizes)
+    check_labels(labels, n_classes, sizes)
     model.eval()
     logits = model(images.to(next(model.parameters()).device)).cpu()
     if logits.shape[-1] != n_classes:
