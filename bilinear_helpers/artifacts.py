@@ -44,6 +44,13 @@ def orient_eigenvectors(
     return eigenvectors * torch.where(sign == 0, 1.0, sign).unsqueeze(-1)
 
 
+def folder_argument(key: str, value) -> Path:
+    """`value` as a Path; anything but a string or path is a ValueError naming `key`."""
+    if not isinstance(value, (str, os.PathLike)) or not str(value):
+        raise ValueError(f"{key} must be a folder path, got {value!r}")
+    return Path(value)
+
+
 def augment(h: Float[Tensor, "batch d"], bias: bool) -> Float[Tensor, "batch d_aug"]:
     """`[h, 1]` for a biased block (the bias is the weight of a constant input), else `h`."""
     return torch.cat([h, torch.ones_like(h[:, :1])], dim=1) if bias else h
@@ -84,6 +91,9 @@ class DecompositionArtifacts:
             check_tensor("pixel_eigenvectors", self.pixel_eigenvectors, "cls comp inp", sizes, floating=True)
         self.bias = check_boolean("bias", self.bias)
         self.block = check_integer("block", self.block, 0)
+        dtypes = {getattr(self, name).dtype for name in SAVED_FIELDS[:5] if getattr(self, name) is not None}
+        if len(dtypes) != 1:
+            raise ValueError(f"every tensor field must share one dtype, got {sorted(map(str, dtypes))}")
         names = self.output_names
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or len(names) not in (0, sizes[
                 "cls"]):
@@ -103,8 +113,9 @@ class DecompositionArtifacts:
 
     def projections(self, h: Float[Tensor, "batch in1"]) -> Float[Tensor, "batch cls comp"]:
         """`v_i . h` for every output and component; `h` is the block's input (without the constant 1)."""
+        check_tensor(f"h (the input of block {self.block})", h, "batch d", floating=True, finite=True)
         h = augment(h.detach().to(device="cpu", dtype=self.eigenvalues.dtype), self.bias)
-        if h.ndim != 2 or h.shape[1] != self.width:
+        if h.shape[1] != self.width:
             raise ValueError(f"expected the decomposed block's input [batch, {self.width - self.bias}], got shape "
                              f"{tuple(h.shape)}: pass model.block_input(x, block={self.block})")
         return einsum(h, self.eigenvectors, "batch in1, cls comp in1 -> batch cls comp")
@@ -122,6 +133,7 @@ class DecompositionArtifacts:
 
         `by="abs"`: largest |lambda|; "positive": most positive; "negative": most negative.
         """
+        k = check_integer("k", k, 1, self.width + 1)
         if by == "abs":
             order = self.eigenvalues.abs().argsort(dim=-1, descending=True)
         elif by == "positive":
@@ -133,11 +145,13 @@ class DecompositionArtifacts:
         return order[:, :k]
 
     def effective_rank(self) -> Float[Tensor, " cls"]:
-        """`(sum |lambda|)^2 / sum lambda^2`: how many eigenvalues matter (d if all equal, 1 if one dominates)."""
+        """`(sum |lambda|)^2 / sum lambda^2`: how many eigenvalues matter (d if all equal, 1 if one dominates;
+        NaN for an output whose matrix is zero, where no eigenvalue matters)."""
         return self.eigenvalues.abs().sum(-1) ** 2 / (self.eigenvalues**2).sum(-1)
 
     def summary(self, n_leading: int = 5) -> dict:
         """Per output: leading positive and negative eigenvalues and the effective rank."""
+        n_leading = check_integer("n_leading", n_leading, 1)
         ranks = self.effective_rank()
         return {
             "block": self.block,
@@ -160,7 +174,9 @@ class DecompositionArtifacts:
     def save(self, directory: str | os.PathLike) -> Path:
         """Write `decomposition.pt` (tensors) and `decomposition.json` (the summary) into `directory`, each
         atomically. A folder that holds a training run is refused: a decomposition never writes over a run."""
-        directory = Path(directory)
+        directory = folder_argument("directory", directory)
+        if directory.exists() and not directory.is_dir():
+            raise ValueError(f"{directory} is a file, not a folder: save the decomposition into a folder")
         if (directory / "best.pt").exists() or (directory / "metrics.csv").exists():
             raise ValueError(f"{directory} holds a training run; save the decomposition in a folder of its own "
                              "(for example data/analysis/<run name>/)")
@@ -172,7 +188,7 @@ class DecompositionArtifacts:
     @classmethod
     def load(cls, directory: str | os.PathLike) -> DecompositionArtifacts:
         """Read what `save` wrote (safely: no pickled code is executed)."""
-        path = Path(directory) / DECOMPOSITION_FILE
+        path = folder_argument("directory", directory) / DECOMPOSITION_FILE
         if not path.is_file():
             raise FileNotFoundError(f"no {DECOMPOSITION_FILE} in {directory}: run decompose_bilinear_model and save")
         try:

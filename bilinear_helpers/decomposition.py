@@ -27,7 +27,7 @@ from jaxtyping import Float
 from torch import Tensor, nn
 
 from .artifacts import DecompositionArtifacts, augment, orient_eigenvectors
-from .checks import check_tensor
+from .checks import check_names, check_tensor
 from .models import BilinearImageClassifier
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -50,12 +50,17 @@ def check_factors(readout: Tensor, left: Tensor, right: Tensor) -> None:
     are finite float tensors whose `out` sizes agree."""
     sizes: dict[str, int] = {}
     check_tensor("readout", readout, "cls out", sizes, floating=True, finite=True)
-    check_tensor("left", left, "out in1", sizes, floating=True, finite=True)
-    check_tensor("right", right, "out in2", sizes, floating=True, finite=True)
+    check_tensor("left", left, "out in", sizes, floating=True, finite=True)
+    check_tensor("right", right, "out in", sizes, floating=True, finite=True)  # in: the input space of left too
+    dtypes = {readout.dtype, left.dtype, right.dtype}
+    if len(dtypes) != 1 or not dtypes <= set(DTYPES.values()):
+        raise ValueError(f"readout, left and right must share one dtype, float32 or float64; got "
+                         f"{readout.dtype}, {left.dtype}, {right.dtype}: convert them with .double()")
 
 
 def symmetrize(matrices: Float[Tensor, "... in1 in2"]) -> Float[Tensor, "... in1 in2"]:
     """`(B + B^T) / 2` over the last two axes: the part of `B` that a quadratic form sees."""
+    check_tensor("matrices", matrices, "... in in", floating=True)
     return (matrices + matrices.mT) / 2
 
 
@@ -93,6 +98,9 @@ def check_decomposable(model: nn.Module) -> BilinearImageClassifier:
     if model.embedding_weight.is_meta:
         raise ValueError("the model's weights are on the 'meta' device and hold no values: load its weights "
                          "(model.to_empty(device='cpu') then load_state_dict) before decomposing")
+    for name, weight in model.weight_matrices().items():
+        if not bool(torch.isfinite(weight).all()):
+            raise ValueError(f"the model's {name} weight contains NaN or inf: its training diverged; retrain it")
     return model
 
 
@@ -176,7 +184,8 @@ def decompose_bilinear_model(
     """
     model, dtype = check_decomposable(model), _check_dtype(dtype)
     index = _require_last_block(model, block)
-    names = list(class_names) if class_names is not None else [str(c) for c in range(model.d_output)]
+    names = check_names("class_names", class_names, model.d_output) if class_names is not None \
+        else [str(c) for c in range(model.d_output)]
     readout = model.readout_weight.to(device="cpu", dtype=dtype)
     return _decompose_block(model, index, readout, dtype, names)
 
@@ -192,6 +201,9 @@ def decompose_direction(
     """
     model = check_decomposable(model)
     index, dtype = model.block_index(block), _check_dtype(dtype)
+    if direction is None or isinstance(direction, (str, bytes)):
+        raise ValueError(f"a direction is numbers [d] or [K, d] (a tensor, array or nested list), got "
+                         f"{type(direction).__name__} {direction!r:.60}")
     if not isinstance(direction, Tensor):
         try:
             direction = torch.as_tensor(np.asarray(direction, dtype=np.float64))
@@ -202,5 +214,9 @@ def decompose_direction(
     if direction.ndim not in (1, 2) or direction.shape[-1] != width:
         raise ValueError(f"a direction in the output space of block {block} is [{width}] or [K, {width}], "
                          f"got shape {tuple(direction.shape)}")
+    if direction.is_complex() or not bool(torch.isfinite(direction).all()):
+        raise ValueError("direction must hold finite real numbers, got NaN, inf or complex entries")
     directions = direction.to(device="cpu", dtype=dtype).reshape(-1, width)
+    if len(directions) == 0 or bool((directions.norm(dim=-1) == 0).any()):
+        raise ValueError("direction is empty or has an all-zero row: a zero direction reads nothing from the block")
     return _decompose_block(model, index, directions, dtype, [f"direction {k}" for k in range(len(directions))])

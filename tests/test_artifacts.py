@@ -201,3 +201,28 @@ def test_load_refuses_a_payload_of_the_wrong_types(tmp_path, model_and_artifacts
     torch.save(payload, tmp_path / DECOMPOSITION_FILE)
     with pytest.raises(ValueError, match=f"decomposition.pt does not hold a consistent decomposition \\(({message})"):
         DecompositionArtifacts.load(tmp_path)
+
+
+def test_arguments_of_the_accessors_are_checked(tmp_path, model_and_artifacts):
+    _, art = model_and_artifacts
+    for k, message in ((0, r"k must be in \[1, "), (-1, r"k must be in \[1, "), (2.5, "k must be a whole number")):
+        with pytest.raises(ValueError, match=message):
+            art.top(k)
+    with pytest.raises(ValueError, match=r"n_leading must be >= 1, got -1"):
+        art.summary(n_leading=-1)
+    with pytest.raises(ValueError, match=r"h \(the input of block 0\) must be a tensor"):
+        art.projections([[0.0] * art.width])
+    with pytest.raises(ValueError, match=r"h \(the input of block 0\) contains NaN"):
+        art.projections(torch.full((2, art.width), float("nan"), dtype=torch.float64))
+    with pytest.raises(ValueError, match="directory must be a folder path, got None"):
+        art.save(None)
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ValueError, match="afile is a file, not a folder"):
+        art.save(tmp_path / "afile")
+
+
+def test_fields_of_mixed_dtypes_are_refused(model_and_artifacts):
+    _, art = model_and_artifacts
+    with pytest.raises(ValueError, match="every tensor field must share one dtype"):
+        DecompositionArtifacts(art.raw_interactions, art.interactions, art.eigenvalues.float(), art.eigenvectors,
+                               art.pixel_eigenvectors)

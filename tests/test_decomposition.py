@@ -337,11 +337,12 @@ def test_directions_of_the_wrong_shape_are_refused(bad, shape):
 @given(shapes=st.lists(st.lists(st.integers(1, 5), min_size=1, max_size=3), min_size=3, max_size=3))
 def test_decompose_refuses_factors_whose_sizes_disagree(shapes):
     readout, left, right = (torch.randn(*shape, dtype=torch.float64) for shape in shapes)
-    agree = (len(shapes[0]) == len(shapes[1]) == len(shapes[2]) == 2 and shapes[0][1] == shapes[1][0] == shapes[2][0])
+    agree = (len(shapes[0]) == len(shapes[1]) == len(shapes[2]) == 2 and shapes[0][1] == shapes[1][0] == shapes[2][0]
+             and shapes[1][1] == shapes[2][1])
     if agree:
         decompose(readout, left, right)
         return
-    with pytest.raises(ValueError, match=r"(readout|left|right) (must have 2 axes|has out=)"):
+    with pytest.raises(ValueError, match=r"(readout|left|right) (must have 2 axes|has (out|in)=)"):
         decompose(readout, left, right)
 
 
@@ -351,3 +352,38 @@ def test_decompose_refuses_nan_and_integer_factors():
         decompose(readout, left, torch.full((4, 6), float("nan")))
     with pytest.raises(ValueError, match="readout must be a float tensor"):
         decompose(torch.ones(3, 4, dtype=torch.int64), left, left)
+
+
+def test_decompose_refuses_half_precision_and_mixed_dtypes():
+    readout, left = torch.randn(3, 4), torch.randn(4, 6)
+    with pytest.raises(ValueError, match="must share one dtype, float32 or float64"):
+        decompose(readout.half(), left.half(), left.half())
+    with pytest.raises(ValueError, match="must share one dtype"):
+        decompose(readout, left.double(), left)
+
+
+def test_a_model_with_a_nan_weight_is_named():
+    model = BilinearImageClassifier(d_input=8, d_hidden=4, d_output=3)
+    with torch.no_grad():
+        model.weight_matrices()["embedding"][0, 0] = float("nan")
+    with pytest.raises(ValueError, match="the model's embedding weight contains NaN or inf"):
+        decompose_bilinear_model(model)
+
+
+@pytest.mark.parametrize(("direction", "message"), [
+    (torch.zeros(4), "all-zero row"), (torch.zeros(0, 4), "direction is empty"),
+    (torch.tensor([float("nan"), 0, 0, 0]), "direction must hold finite real numbers"),
+    (None, "a direction is numbers"),
+])
+def test_directions_that_read_nothing_are_refused(direction, message):
+    model = BilinearImageClassifier(d_input=8, d_hidden=4, d_output=3)
+    with pytest.raises(ValueError, match=message):
+        decompose_direction(model, 0, direction)
+
+
+def test_class_names_must_name_every_class():
+    model = BilinearImageClassifier(d_input=8, d_hidden=4, d_output=3)
+    with pytest.raises(ValueError, match="class_names must be a list of names, got 'abc'"):
+        decompose_bilinear_model(model, class_names="abc")
+    with pytest.raises(ValueError, match="class_names must name all 3 entries, got 2"):
+        decompose_bilinear_model(model, class_names=["a", "b"])
