@@ -13,6 +13,7 @@ the larger the encoders' norms, and the weaker a unit-norm mask.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -20,8 +21,8 @@ from jaxtyping import Float
 from torch import Tensor
 
 from ..artifacts import DecompositionArtifacts
-from ..checks import check_integer, check_tensor, plain
-from ..models import accuracy
+from ..checks import check_integer, check_labels, check_number, check_tensor
+from ..models import ImageClassifier, accuracy
 
 
 @dataclass
@@ -77,7 +78,10 @@ def adversarial_masks(
 
 def random_masks_like(masks: Float[Tensor, "cls inp"], seed: int = 0) -> tuple[Tensor, Tensor]:
     """Controls of the same norm: Gaussian directions, and each mask's pixels permuted."""
-    generator = torch.Generator().manual_seed(seed)
+    check_tensor("masks", masks, "cls inp", floating=True, finite=True)
+    if bool((masks.norm(dim=-1) == 0).any()):
+        raise ValueError("masks has an all-zero mask: a control of the same norm would be zero too")
+    generator = torch.Generator().manual_seed(check_integer("seed", seed, 0))
     gaussian = torch.randn(masks.shape, generator=generator, dtype=masks.dtype)
     gaussian = gaussian / gaussian.norm(dim=-1, keepdim=True) * masks.norm(dim=-1, keepdim=True)
     permuted = torch.stack([m[torch.randperm(m.numel(), generator=generator)] for m in masks])
@@ -94,13 +98,18 @@ def mask_attack(
     each `[len(strengths), C]`. Pixels are not clipped to [0, 1]: the masks probe the model,
     not the camera.
     """
+    if not isinstance(model, ImageClassifier):
+        raise TypeError(f"mask_attack attacks this package's image classifiers, got {type(model).__name__}")
     sizes: dict[str, int] = {"cls": model.d_output, "inp": model.d_input}
     check_tensor(f"masks (one per class of the model, {model.d_input} pixels)", masks, "cls inp", sizes,
                  floating=True, finite=True)
-    check_tensor("images", images, "n ...", sizes, floating=True)
-    check_tensor("labels", labels, "n", sizes)
-    if isinstance(strengths, (int, float, str)) or not all(isinstance(plain(v), (int, float)) for v in strengths):
+    check_tensor("images", images, "n ...", sizes, floating=True, finite=True)
+    check_labels(labels, model.d_output, sizes)
+    if isinstance(strengths, (int, float, str)) or not hasattr(strengths, "__iter__"):
         raise ValueError(f"strengths must be a list of numbers, got {strengths!r}; write e.g. strengths=[0, 1, 2]")
+    strengths = [check_number("each strength", v, -math.inf) for v in strengths]
+    if not strengths:
+        raise ValueError("strengths is empty: give at least one mask strength, e.g. strengths=[0, 1, 2]")
     flat = images.reshape(len(images), -1)
     if flat.shape[1] != model.d_input:
         raise ValueError(f"images hold {flat.shape[1]} values each, the model reads {model.d_input}")

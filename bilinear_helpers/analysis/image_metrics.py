@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import torch
 from jaxtyping import Bool, Float
 from torch import Tensor
+
+from ..checks import check_number, check_tensor
+
+
+def _image_rows(images: Tensor) -> Float[Tensor, "n inp"]:
+    """`images [n, ...]` (float, values in [0, 1]) as rows `[n, inp]`; else a ValueError."""
+    check_tensor("images", images, "n inp ...", floating=True, finite=True)
+    return images.reshape(len(images), -1)
+
+
+def _nonzero_rows(pixels: Tensor) -> Tensor:
+    check_tensor("pixels", pixels, "... inp", floating=True, finite=True)
+    if bool((pixels.norm(dim=-1) == 0).any()):
+        raise ValueError("pixels has an all-zero vector: its share of anything is undefined (0 / 0)")
+    return pixels
 
 
 def rarely_inked_pixels(images: Float[Tensor, "n ..."], threshold: float = 0.02) -> Bool[Tensor, " inp"]:
     """Pixels whose mean intensity over `images` (in [0, 1]) is below `threshold`: where the data rarely draws."""
-    return images.reshape(len(images), -1).mean(0) < threshold
+    return _image_rows(images).mean(0) < check_number("threshold", threshold)
 
 
 def uninked_pixels(images: Float[Tensor, "n ..."]) -> Bool[Tensor, " inp"]:
@@ -16,7 +32,7 @@ def uninked_pixels(images: Float[Tensor, "n ..."]) -> Bool[Tensor, " inp"]:
 
     A random direction puts `mask.float().mean()` of its squared norm there (the chance level).
     """
-    return images.reshape(len(images), -1).amax(0) <= 0
+    return _image_rows(images).amax(0) <= 0
 
 
 def pixel_energy_fraction(
@@ -27,12 +43,18 @@ def pixel_energy_fraction(
     With `mask` = pixels the data rarely inks, it measures how much of a feature is spent
     on places no digit is drawn: high for models that overfit rare pixels.
     """
+    _nonzero_rows(pixels)
+    check_tensor("mask", mask, "inp", {"inp": pixels.shape[-1]})
+    if mask.dtype != torch.bool:
+        raise ValueError(f"mask must be a bool tensor (True: the pixel counts), got {mask.dtype}; compare to get one")
     mask = mask.to(pixels.dtype)
     return (pixels**2 * mask).sum(-1) / (pixels**2).sum(-1)
 
 
 def hoyer_sparsity(pixels: Float[Tensor, "*batch inp"]) -> Float[Tensor, " *batch"]:
     """Hoyer's sparsity `(sqrt(n) - |p|_1 / |p|_2) / (sqrt(n) - 1)`: 0 for a flat vector, 1 for one pixel."""
-    n = pixels.shape[-1]
+    n = _nonzero_rows(pixels).shape[-1]
+    if n < 2:
+        raise ValueError("hoyer_sparsity needs vectors of at least 2 pixels: with one, flat and sparse are the same")
     ratio = pixels.abs().sum(-1) / pixels.norm(dim=-1)
     return (n**0.5 - ratio) / (n**0.5 - 1)

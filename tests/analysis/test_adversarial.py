@@ -85,3 +85,26 @@ def test_attack_inputs_are_checked(model_and_artifacts):
         mask_attack(model, x[:, :3], y, masks, [1.0])
     with pytest.raises(ValueError, match="strengths must be a list of numbers"):
         mask_attack(model, x, y, masks, 1.0)
+
+
+def test_random_controls_check_the_masks():
+    with pytest.raises(ValueError, match="masks must have 2 axes"):
+        random_masks_like(torch.randn(8))
+    with pytest.raises(ValueError, match="all-zero mask"):
+        random_masks_like(torch.zeros(3, 8))
+    with pytest.raises(ValueError, match="seed must be a whole number"):
+        random_masks_like(torch.randn(3, 8), seed=None)
+
+
+def test_attack_labels_and_strengths_are_checked(model_and_artifacts):
+    model, art = model_and_artifacts
+    masks = adversarial_masks(art, model.embedding_weight, k=1).masks
+    x, y = torch.rand(6, model.d_input), torch.zeros(6, dtype=torch.int64)
+    with pytest.raises(ValueError, match="labels must be class indices"):
+        mask_attack(model, x, y + 10, masks, [1.0])
+    with pytest.raises(ValueError, match="labels must be integer class indices"):
+        mask_attack(model, x, y.float(), masks, [1.0])
+    with pytest.raises(ValueError, match="strengths is empty"):
+        mask_attack(model, x, y, masks, [])
+    with pytest.raises(ValueError, match="each strength must be a finite number, got nan"):
+        mask_attack(model, x, y, masks, [float("nan")])

@@ -40,3 +40,22 @@ def test_pixel_energy_fraction_is_the_share_of_the_squared_norm():
     mask = torch.tensor([True, False, False])
     pixels = torch.tensor([[3.0, 4.0, 0.0], [0.0, 0.0, -2.0]])
     assert pixel_energy_fraction(pixels, mask).tolist() == pytest.approx([9 / 25, 0.0])
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: rarely_inked_pixels(torch.rand(0, 4)), "images is empty"),
+    (lambda: rarely_inked_pixels(torch.randint(0, 255, (3, 4))), "images must be a float tensor"),
+    (lambda: rarely_inked_pixels(torch.rand(4)), "images must have at least 2 axes"),
+    (lambda: rarely_inked_pixels(torch.rand(3, 4), threshold="a"), "threshold must be a finite number"),
+    (lambda: uninked_pixels([[0.0, 1.0]]), "images must be a tensor"),
+    (lambda: pixel_energy_fraction(torch.randn(3, 8), torch.ones(4, dtype=torch.bool)), r"mask has inp=4"),
+    (lambda: pixel_energy_fraction(torch.randn(3, 8), torch.ones(1, dtype=torch.bool)), r"mask has inp=1"),
+    (lambda: pixel_energy_fraction(torch.randn(3, 8), torch.full((8,), 255.0)), "mask must be a bool tensor"),
+    (lambda: pixel_energy_fraction(torch.zeros(3, 8), torch.ones(8, dtype=torch.bool)), "all-zero vector"),
+    (lambda: hoyer_sparsity(torch.zeros(3, 8)), "all-zero vector"),
+    (lambda: hoyer_sparsity(torch.randn(3, 1)), "at least 2 pixels"),
+    (lambda: hoyer_sparsity(torch.ones(3, 8, dtype=torch.int64)), "pixels must be a float tensor"),
+])
+def test_images_masks_and_pixels_are_checked(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
