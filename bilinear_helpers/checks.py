@@ -131,3 +131,14 @@ def check_names(key: str, value: Any, count: int | None = None) -> list[str]:
     if count is not None and len(value) != count:
         raise ValueError(f"{key} must name all {count} entries, got {len(value)}: {list(value)!r}")
     return list(value)
+
+
+def check_counts(key: str, values: Any, low: int = 0, high: int | None = None) -> list[int]:
+    """`values` as a non-empty list of whole numbers in `[low, high)`; a lone number is refused, not iterated."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__") or isinstance(values, torch.Tensor) \
+            and values.ndim == 0:
+        raise ValueError(f"{key} must be a list of whole numbers, got {values!r}; write e.g. {key}=[1, 2, 4]")
+    counts = [check_integer(f"each entry of {key}", value, low, high) for value in values]
+    if not counts:
+        raise ValueError(f"{key} is empty: give at least one value, e.g. {key}=[1, 2, 4]")
+    return counts

@@ -20,8 +20,8 @@ from jaxtyping import Float, Int64
 from torch import Tensor
 
 from ..artifacts import DecompositionArtifacts, augment
-from ..checks import check_integer, check_tensor
-from ..decomposition import decompose_direction
+from ..checks import check_counts, check_integer, check_labels, check_tensor
+from ..decomposition import check_decomposable, decompose_direction, raw_interaction_matrices
 from ..models import accuracy
 
 TRUNCATION_RULES = ("abs", "paired")
@@ -44,7 +44,7 @@ def truncated_logits_by_k(
     """
     if by not in TRUNCATION_RULES:
         raise ValueError(f"unknown truncation rule {by!r}: use one of {list(TRUNCATION_RULES)}")
-    ks = [check_integer("each k", k, 0) for k in ks]
+    ks = check_counts("ks", ks)
     width = artifacts.width
     contrib = artifacts.contributions(h)  # [B, C, d]
     if by == "abs":
@@ -64,9 +64,9 @@ def truncated_accuracy(
     """Accuracy of the model truncated to k components per class, for each k in `ks` (`h`: the block's input)."""
     batch_size = check_integer("batch_size", batch_size, 1)
     sizes: dict[str, int] = {}
-    check_tensor("h", h, "batch in1", sizes)
-    check_tensor("y", y, "batch", sizes)
-    ks = list(ks)
+    check_tensor("h", h, "n in1", sizes)
+    check_labels(y, artifacts.num_outputs, sizes, key="y")
+    ks = check_counts("ks", ks)
     logits = torch.cat([truncated_logits_by_k(artifacts, h[start : start + batch_size], ks, by)
                         for start in range(0, len(h), batch_size)], dim=1)
     return [accuracy(logits_k, y) for logits_k in logits]
@@ -79,6 +79,9 @@ def hosvd(tensor: Float[Tensor, "cls in1 in2"]) -> tuple[Tensor, Tensor, Tensor]
     classes, mixed into class c with weight `U[c, n] S[n]`.
     """
     check_tensor("tensor", tensor, "cls in1 in2", floating=True, finite=True)
+    if tensor.dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"tensor must be float32 or float64 for the SVD, got {tensor.dtype}; convert it with "
+                         ".double()")
     u, s, vh = torch.linalg.svd(rearrange(tensor, "cls in1 in2 -> cls (in1 in2)"), full_matrices=False)
     return u, s, rearrange(vh, "n (in1 in2) -> n in1 in2", in1=tensor.shape[-2])
 
@@ -95,8 +98,9 @@ def hosvd_accuracy(
 ) -> list[float]:
     """Accuracy when every class's matrix is rebuilt from the top n HOSVD components, for each n."""
     sizes: dict[str, int] = {}
-    check_tensor("h", h, "batch in1", sizes)
-    check_tensor("y", y, "batch", sizes)
+    check_tensor("h", h, "n in1", sizes)
+    check_labels(y, artifacts.num_outputs, sizes, key="y")
+    ns = check_counts("ns", ns)
     h = augment(h.detach().to(device="cpu", dtype=artifacts.eigenvalues.dtype), artifacts.bias)
     if h.shape[1] != artifacts.width:
         raise ValueError(f"h must be the decomposed block's input [batch, {artifacts.width - artifacts.bias}], got "
@@ -119,11 +123,22 @@ def hosvd_components(
     and pixel projection included. Returns `(components, writes)`; `writes[n, c] = U[c, n] S[n]`
     is the weight with which component n enters class c, so `Q_c = sum_n writes[n, c] V[n]`.
     """
+    if not isinstance(artifacts, DecompositionArtifacts):
+        raise TypeError(f"artifacts must be a DecompositionArtifacts (hosvd_components(model, artifacts)), got "
+                        f"{type(artifacts).__name__}")
+    check_decomposable(model)
+    if model.block_index(artifacts.block) != model.n_layer - 1 or bool(model.bias) != artifacts.bias:
+        raise ValueError("the model is not the one decomposed: its last block or bias differs from the artifacts'")
+    raw = raw_interaction_matrices(model, dtype=artifacts.raw_interactions.dtype)
+    if raw.shape != artifacts.raw_interactions.shape or not torch.allclose(raw, artifacts.raw_interactions,
+                                                                           rtol=1e-5, atol=1e-8):
+        raise ValueError("the model is not the one decomposed: its interaction matrices differ from the artifacts'. "
+                         "Pass the model that decompose_bilinear_model was given")
     u, s, _ = hosvd(artifacts.interactions)
+    if bool((s <= s.max() * 1e-12).any()):
+        raise ValueError(f"the class tensor has rank {int((s > s.max() * 1e-12).sum())} of {len(s)}: its last HOSVD "
+                         "components write nothing and cannot be decomposed")
     readout = model.readout_weight.to(device="cpu", dtype=u.dtype)
-    if readout.shape[0] != u.shape[0]:
-        raise ValueError(f"the model has {readout.shape[0]} outputs, the decomposition {u.shape[0]}: pass the "
-                         "model that was decomposed")
     directions = einsum(u / s, readout, "cls n, cls out -> n out")
     components = decompose_direction(model, artifacts.block, directions, dtype=u.dtype)
     components.output_names = [f"HOSVD {n + 1}" for n in range(len(s))]

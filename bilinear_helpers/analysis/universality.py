@@ -25,7 +25,7 @@ from jaxtyping import Float
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 
-from ..checks import check_integer, check_number, check_tensor
+from ..checks import check_counts, check_integer, check_number, check_tensor
 from ..decomposition import check_decomposable, raw_interaction_matrices, symmetrize
 from ..models import ReLUImageClassifier, accuracy
 
@@ -103,9 +103,7 @@ def weight_clipping_accuracy(model: nn.Module, weight: str, basis: Tensor, ks, i
 def check_ks(ks, basis: Tensor) -> list[int]:
     """`ks` as a list of whole numbers from 0 to the basis' rows; else a ValueError."""
     check_tensor("basis", basis, "k d", floating=True, finite=True)
-    if isinstance(ks, (int, str)) or not hasattr(ks, "__iter__"):
-        raise ValueError(f"ks must be a list of numbers of directions, got {ks!r}; write e.g. ks=[1, 2, 4]")
-    return [check_integer("each k", k, 0, len(basis) + 1) for k in ks]
+    return check_counts("ks", ks, 0, len(basis) + 1)
 
 
 @torch.no_grad()

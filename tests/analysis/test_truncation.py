@@ -59,7 +59,7 @@ def test_truncation_rejects_bad_arguments(setup):
     _, art, x, y = setup
     with pytest.raises(ValueError, match="unknown truncation rule 'top'"):
         truncated_accuracy(art, x, y, [1], by="top")
-    with pytest.raises(ValueError, match="k must be >= 0"):
+    with pytest.raises(ValueError, match="each entry of ks must be >= 0"):
         truncated_accuracy(art, x, y, [-1])
 
 
@@ -99,16 +99,21 @@ def test_hosvd_components_rebuild_every_class_matrix(setup):
 
 def test_hosvd_components_need_the_decomposed_model(setup):
     _, art, _, _ = setup
-    other = BilinearImageClassifier(d_input=30, d_hidden=10, d_output=3, seed=2).double()
-    with pytest.raises(ValueError, match="the model has 3 outputs, the decomposition 4: pass the model that was "
-                                         "decomposed"):
-        hosvd_components(other, art)
+    for other in (BilinearImageClassifier(d_input=30, d_hidden=10, d_output=3, seed=2).double(),
+                  BilinearImageClassifier(d_input=30, d_hidden=10, d_output=4, seed=5).double()):
+        with pytest.raises(ValueError, match="the model is not the one decomposed: its interaction matrices differ"):
+            hosvd_components(other, art)
+    biased = BilinearImageClassifier(d_input=30, d_hidden=10, d_output=4, seed=2, bias=True).double()
+    with pytest.raises(ValueError, match="the model is not the one decomposed: its last block or bias differs"):
+        hosvd_components(biased, art)
+    with pytest.raises(TypeError, match="artifacts must be a DecompositionArtifacts"):
+        hosvd_components(art, biased)
 
 
 @pytest.mark.parametrize(("call", "message"), [
     (lambda art, h, y: truncated_accuracy(art, h, y, [1], batch_size=0), r"batch_size must be >= 1, got 0"),
-    (lambda art, h, y: truncated_accuracy(art, h, y[:10], [1]), r"y has batch=10 .* but batch=50 elsewhere"),
-    (lambda art, h, y: truncated_accuracy(art, h, y, [-1]), r"each k must be >= 0, got -1"),
+    (lambda art, h, y: truncated_accuracy(art, h, y[:10], [1]), r"y has n=10 .* but n=50 elsewhere"),
+    (lambda art, h, y: truncated_accuracy(art, h, y, [-1]), r"each entry of ks must be >= 0, got -1"),
     (lambda art, h, y: hosvd_accuracy(art, h[:, :4], y, [1]), r"h must be the decomposed block's input \[batch, 10\]"),
     (lambda art, h, y: hosvd_truncated_tensor(art.interactions, 1.5), r"n must be a whole number, got 1.5"),
 ])
@@ -116,3 +121,17 @@ def test_sizes_and_counts_are_checked(setup, call, message):
     _, art, h, y = setup
     with pytest.raises(ValueError, match=message):
         call(art, h, y)
+
+
+def test_ks_and_ns_must_be_lists():
+    model = BilinearImageClassifier(d_input=30, d_hidden=10, d_output=4, seed=2).double()
+    art = decompose_bilinear_model(model)
+    h, y = torch.randn(5, 10, dtype=torch.float64), torch.zeros(5, dtype=torch.int64)
+    for call in (lambda: truncated_accuracy(art, h, y, 3), lambda: truncated_logits_by_k(art, h, []),
+                 lambda: hosvd_accuracy(art, h, y, 2)):
+        with pytest.raises(ValueError, match=r"(ks|ns) (must be a list of whole numbers|is empty)"):
+            call()
+    with pytest.raises(ValueError, match="y must be class indices 0..3, got 9..9"):
+        truncated_accuracy(art, h, y + 9, [1])
+    with pytest.raises(ValueError, match="tensor must be float32 or float64 for the SVD"):
+        hosvd(art.interactions.half())

@@ -228,7 +228,7 @@ def test_clipping_checks_the_basis_and_the_ks():
     images, labels = torch.randn(8, model.d_input, dtype=torch.float64), torch.zeros(8, dtype=torch.int64)
     with pytest.raises(ValueError, match=r"basis \(directions of block 0's 5-wide input\) has d=4"):
         activation_clipping_accuracy(model, 0, torch.eye(4, dtype=torch.float64), [1], images, labels)
-    with pytest.raises(ValueError, match="ks must be a list of numbers of directions, got 2"):
+    with pytest.raises(ValueError, match="ks must be a list of whole numbers, got 2"):
         activation_clipping_accuracy(model, 0, torch.eye(5, dtype=torch.float64), 2, images, labels)
-    with pytest.raises(ValueError, match=r"each k must be in \[0, 6\), got 9"):
+    with pytest.raises(ValueError, match=r"each entry of ks must be in \[0, 6\), got 9"):
         weight_clipping_accuracy(model, "block 0", torch.eye(5, dtype=torch.float64), [9], images, labels)
