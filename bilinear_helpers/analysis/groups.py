@@ -24,34 +24,25 @@ from torch.nn import functional as F
 from ..checks import check_integer, check_number, check_tensor
 from ..decomposition import decompose
 from ..groups import Group, GroupTask
-from ..models import BilinearImageClassifier
+from ..groups.checks import (
+    check_cube,
+    check_group,
+    check_irreps,
+    check_pair_interactions,
+    check_similarity,
+    check_task,
+)
+from ..models import BilinearImageClassifier, ImageClassifier
 
 KEY_SIMILARITY = 0.1  # an irrep is key when it explains at least 1% of the logit variance (similarity^2)
-
-
-def check_cube(key: str, cube: Tensor, group: Group) -> Float[Tensor, "a b c"]:
-    """`cube` if it is a finite float `[|G|, |G|, |G|]` tensor for `group` (as `pair_logits` gives), else a
-    ValueError."""
-    if not isinstance(group, Group):
-        raise TypeError(f"group must be a Group (bh.make_group('S4')), got {type(group).__name__}")
-    order = group.order
-    return check_tensor(f"{key} (for {group.name}, order {order})", cube, "a b c", {"a": order, "b": order, "c": order},
-                        floating=True, finite=True)
-
-
-def check_pair_interactions(interaction: Tensor) -> Float[Tensor, "cls in1 in2"]:
-    """`interaction` if it is `[|G|, 2|G|, 2|G|]` (as `pair_interaction_matrices` gives); else a ValueError."""
-    check_tensor("interaction", interaction, "cls in in", floating=True, finite=True)
-    if interaction.shape[-1] != 2 * interaction.shape[0]:
-        raise ValueError(f"interaction must be [|G|, 2|G|, 2|G|] over two-hot pairs (a, b), got shape "
-                         f"{tuple(interaction.shape)}: build the model with d_input = 2 x d_output")
-    return interaction
 
 
 @torch.no_grad()
 def pair_logits(model: torch.nn.Module, task: GroupTask) -> Float[Tensor, "a b c"]:
     """The model's logits for every pair, `[|G|, |G|, |G|]` (float64)."""
-    order = task.group.order
+    order = check_task(task).group.order
+    if not isinstance(model, ImageClassifier):
+        raise TypeError(f"model must be one of this package's classifiers, got {type(model).__name__}")
     if getattr(model, "d_input", 2 * order) != 2 * order or getattr(model, "d_output", order) != order:
         raise ValueError(f"the model reads {model.d_input} inputs into {model.d_output} outputs; {task.group.name}'s "
                          f"pairs need d_input={2 * order} and d_output={order}")
@@ -65,6 +56,7 @@ def pair_logits(model: torch.nn.Module, task: GroupTask) -> Float[Tensor, "a b c
 
 def character_cube(group: Group, irrep: str) -> Float[Tensor, "a b c"]:
     """`chi(a b c^-1)` for every (a, b, c): what a logit built from this irrep alone looks like."""
+    check_group(group)
     product = group.table[group.table[:, :, None], group.inverse[None, None, :]]  # [a, b, c] = index of a b c^-1
     return group.characters[group.check_irrep(irrep)][product]
 
@@ -80,6 +72,7 @@ def logit_similarity(logits: Float[Tensor, "a b c"], group: Group) -> dict[str, 
 def key_irreps(similarity: dict[str, float], threshold: float = KEY_SIMILARITY) -> list[str]:
     """The irreps whose similarity is at least `threshold`, most similar first."""
     threshold = check_number("threshold", threshold, -1.0, 1.0)
+    check_similarity(similarity)
     return sorted((name for name, value in similarity.items() if value >= threshold), key=lambda n: -similarity[n])
 
 
@@ -88,6 +81,12 @@ def explained_variance(similarity: dict[str, float], irreps: list[str]) -> float
 
     The cubes of different irreps are orthogonal, so this is the sum of squared similarities.
     """
+    check_similarity(similarity)
+    if isinstance(irreps, str) or not isinstance(irreps, (list, tuple)) or len(set(irreps)) != len(irreps):
+        raise ValueError(f"irreps must be a list of distinct irrep names, got {irreps!r}")
+    unknown = [name for name in irreps if name not in similarity]
+    if unknown:
+        raise KeyError(f"no similarity for {unknown}: the similarities name {list(similarity)}")
     return sum(similarity[name] ** 2 for name in irreps)
 
 
@@ -98,10 +97,9 @@ def restricted_and_excluded_loss(logits: Float[Tensor, "a b c"], task: GroupTask
     "excluded": remove it, on the training pairs (as in the paper); beside them the model's
     own "train" and "test" losses, and "restricted_accuracy" (all pairs).
     """
-    group = task.group
+    group = check_task(task).group
     check_cube("logits", logits, group)
-    for name in irreps:
-        group.check_irrep(name)
+    irreps = check_irreps(group, irreps)
     centred = logits - logits.mean(dim=-1, keepdim=True)
     restricted = torch.zeros_like(centred)
     for name in irreps:
@@ -163,8 +161,7 @@ def logits_from_interactions(interaction: Float[Tensor, "cls in1 in2"]) -> Float
 
 def irrep_basis(group: Group, irreps: list[str]) -> Float[Tensor, "elem span"]:
     """An orthonormal basis of the functions on G spanned by the `irreps`' matrix elements."""
-    for name in irreps:
-        group.check_irrep(name)
+    irreps = check_irreps(group, irreps)
     if not irreps:
         return torch.zeros(group.order, 0, dtype=torch.float64)
     elements = torch.cat([group.matrix_elements(name) for name in irreps], dim=1)
@@ -177,6 +174,7 @@ def irrep_fractions(vectors: Float[Tensor, "elem k"], group: Group) -> Float[Ten
 
     The spans of different irreps are orthogonal and together fill all functions on G.
     """
+    check_group(group)
     check_tensor(f"vectors (functions on {group.name}'s {group.order} elements)", vectors, "elem k",
                  {"elem": group.order}, floating=True, finite=True)
     vectors = vectors.to(torch.float64)
@@ -193,7 +191,9 @@ def key_irrep_share(singular: Float[Tensor, "cls k"], left: Float[Tensor, "cls a
     check_tensor("singular", singular, "cls k", sizes, floating=True, finite=True)
     check_tensor("left", left, "cls a k", sizes, floating=True, finite=True)
     rank = check_integer("rank", rank, 1, sizes["k"] + 1)
-    columns = [list(group.irreps).index(group.check_irrep(name)) for name in irreps]
+    columns = [list(group.irreps).index(name) for name in check_irreps(group, irreps)]
+    if not columns:
+        raise ValueError("irreps is empty: name at least one irrep whose share to measure")
     weights = singular[:, :rank].pow(2)
     inside = torch.stack([irrep_fractions(vectors[:, :rank], group)[:, columns].sum(dim=1) for vectors in left])
     return (inside * weights).sum(dim=1) / weights.sum(dim=1).clamp_min(1e-300)
@@ -220,6 +220,7 @@ def irrep_block_content(block: Float[Tensor, "cls a b"], group: Group, relative:
     `relative` x its largest. A sum of `w chi(a b c^-1)` gives rank d^2 (the span); one matrix
     element of `rho(a b c^-1)` gives rank d.
     """
+    check_group(group)
     check_tensor(f"block (outputs x {group.name}'s elements x elements)", block, "cls a b",
                  {"a": group.order, "b": group.order}, floating=True, finite=True)
     relative = check_number("relative", relative, 0.0, 1.0)
@@ -241,6 +242,10 @@ def irrep_block_content(block: Float[Tensor, "cls a b"], group: Group, relative:
 
 def rank_at(values: Float[Tensor, "... k"], energy: float = 0.99) -> Tensor:
     """How many of the (descending) `values` hold `energy` of the sum of their squares."""
+    check_tensor("values", values, "... k", floating=True, finite=True)
+    energy = check_number("energy", energy, 0.0, 1.0 + 1e-12)
+    if energy == 0 or bool((values.pow(2).sum(dim=-1) == 0).any()):
+        raise ValueError(f"rank_at needs an energy above 0 (got {energy}) and values that are not all zero")
     share = values.pow(2).cumsum(dim=-1) / values.pow(2).sum(dim=-1, keepdim=True)
     return (share < energy - 1e-12).sum(dim=-1) + 1
 
@@ -252,6 +257,9 @@ def model_from_irrep(group: Group, irrep: str, scale: float = 1.0) -> BilinearIm
     multiplies `rho(a)_ij` (left) by `rho(b)_jk` (right); the readout of c is `rho(c)_ik`.
     """
     scale = check_number("scale", scale, -math.inf)
+    if scale == 0:
+        raise ValueError("scale must not be 0: the model would compute nothing")
+    check_group(group)
     rho = group.irreps[group.check_irrep(irrep)].float()
     order, d = group.order, rho.shape[-1]
     width = max(2 * d * d, d**3)
@@ -279,6 +287,8 @@ def check_rebuilt(logits: Float[Tensor, "a b c"], interaction: Float[Tensor, "cl
     """Largest |logit - logit rebuilt from Q| relative to the largest |logit|."""
     order = check_pair_interactions(interaction).shape[0]
     check_tensor("logits", logits, "a b c", {"a": order, "b": order, "c": order}, floating=True, finite=True)
+    if float(logits.abs().max()) == 0:
+        raise ValueError("logits are all zero: an error relative to them is undefined")
     rebuilt = logits_from_interactions(interaction)
     return ((rebuilt - logits).abs().max() / logits.abs().max().clamp_min(1e-300)).item()
 

@@ -184,3 +184,36 @@ def test_irrep_content_and_fractions_check_their_inputs():
         key_irrep_share(cube(5, 3), cube(5, 5, 3), C5, ["sign"], rank=2)
     with pytest.raises(KeyError, match="no irrep 'sign'"):
         irrep_basis(C5, ["sign"])
+
+
+S3 = bh.make_group("S3")
+
+
+@pytest.mark.parametrize(("call", "error", "message"), [
+    (lambda: character_cube("S3", "sign"), TypeError, r"group must be a Group \(bh.make_group\('S4'\)\), got str"),
+    (lambda: irrep_basis("S3", ["sign"]), TypeError, "group must be a Group"),
+    (lambda: model_from_irrep("S3", "sign"), TypeError, "group must be a Group"),
+    (lambda: irrep_fractions(cube(6, 2), "S3"), TypeError, "group must be a Group"),
+    (lambda: pair_logits(bh.BilinearImageClassifier(d_input=12, d_hidden=4, d_output=6), S3), TypeError,
+     r"task must be a GroupTask \(bh.group_task\(group, train_fraction\)\), got Group"),
+    (lambda: pair_logits(torch.nn.Linear(12, 6), bh.group_task(S3, 0.5)), TypeError,
+     "model must be one of this package's classifiers, got Linear"),
+    (lambda: irrep_basis(S3, "sign"), ValueError, r"irreps must be a list of irrep names, got 'sign'"),
+    (lambda: irrep_basis(S3, ["sign", "sign"]), ValueError, "irreps names an irrep twice"),
+    (lambda: restricted_and_excluded_loss(cube(6, 6, 6), bh.group_task(S3, 0.5), "sign"), ValueError,
+     "irreps must be a list of irrep names"),
+    (lambda: explained_variance({"sign": 0.5}, "sign"), ValueError, "irreps must be a list of distinct irrep names"),
+    (lambda: explained_variance({"sign": 0.5}, ["sgn"]), KeyError, r"no similarity for \['sgn'\]"),
+    (lambda: key_irreps([0.1, 0.2]), ValueError, "similarity must map irrep names to finite numbers"),
+    (lambda: key_irreps({"x": float("nan")}), ValueError, "similarity must map irrep names to finite numbers"),
+    (lambda: check_rebuilt(torch.zeros(3, 3, 3, dtype=torch.float64), cube(3, 6, 6)), ValueError,
+     "logits are all zero"),
+    (lambda: rank_at(torch.tensor([3.0, 1.0]), 2.0), ValueError, r"energy must be in \[0.0, 1.0"),
+    (lambda: rank_at(torch.zeros(3, 4), 0.9), ValueError, "values that are not all zero"),
+    (lambda: rank_at(torch.zeros(0), 0.9), ValueError, "values is empty"),
+    (lambda: model_from_irrep(S3, "sign", 0), ValueError, "scale must not be 0"),
+    (lambda: key_irrep_share(cube(6, 3), cube(6, 6, 3), S3, [], rank=2), ValueError, "irreps is empty"),
+])
+def test_group_arguments_are_named(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
