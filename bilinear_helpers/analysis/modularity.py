@@ -23,7 +23,8 @@ from jaxtyping import Float, Int64
 from sklearn.cluster import SpectralCoclustering
 from torch import Tensor, nn
 
-from ..checks import check_integer, check_labels, check_tensor
+from ..checks import check_integer, check_labels, check_names, check_tensor, plain
+from ..models import ImageClassifier
 from ..training.clusterability import block_clusters
 
 
@@ -35,7 +36,10 @@ def spectral_clusters(weight: Float[Tensor, "out inp"], n_clusters: int, seed: i
     scores the best block structure the weight has, in any order of its units.
     """
     check_tensor("weight", weight, "out inp", floating=True, finite=True)
-    n_clusters = check_integer("n_clusters", n_clusters, 1)
+    n_clusters = check_integer("n_clusters", n_clusters, 2)
+    seed = check_integer("seed", seed, 0, 2**32)
+    if float(weight.abs().max()) == 0:
+        raise ValueError("weight is all zeros: it has no structure to co-cluster")
     if min(weight.shape) < n_clusters:
         raise ValueError(f"cannot split a weight of shape {tuple(weight.shape)} into {n_clusters} clusters")
     magnitude = weight.detach().abs().double().cpu().numpy() + 1e-12  # co-clustering needs no empty row or column
@@ -44,14 +48,25 @@ def spectral_clusters(weight: Float[Tensor, "out inp"], n_clusters: int, seed: i
                                                                                   dtype=torch.int64)
 
 
+def check_clustered_model(model) -> nn.Module:
+    """`model` if it is one of this package's classifiers (hidden units to cluster); else a TypeError."""
+    if not isinstance(model, ImageClassifier):
+        raise TypeError(f"model must be one of this package's classifiers, got {type(model).__name__}")
+    return model
+
+
 @torch.no_grad()
 def ablate_clusters(model: nn.Module, active: list[int], n_clusters: int) -> nn.Module:
     """A copy of `model` with only the hidden units of the `active` clusters (contiguous, as
     trained) switched on: every block weight (and bias) into or out of another cluster's
     units is zeroed, and the readout's columns for them."""
+    check_clustered_model(model)
     n_clusters = check_integer("n_clusters", n_clusters, 1, model.d_hidden + 1)
+    if isinstance(active, (int, str)) or not hasattr(active, "__iter__"):
+        raise ValueError(f"active must be a list of cluster indices, got {active!r}; write e.g. active=[0, 2]")
+    active = [plain(j) for j in active]
     if any(isinstance(j, bool) or not isinstance(j, int) or not 0 <= j < n_clusters for j in active):
-        raise ValueError(f"active clusters must be in 0..{n_clusters - 1}, got {list(active)}")
+        raise ValueError(f"active clusters must be whole numbers in 0..{n_clusters - 1}, got {active}")
     ablated = copy.deepcopy(model)
     hidden_on = torch.isin(block_clusters(model.d_hidden, n_clusters), torch.as_tensor(list(active), dtype=torch.int64))
     weights = ablated.weight_matrices()
@@ -70,6 +85,7 @@ def classwise_accuracy(model: nn.Module, images: Tensor, labels: Int64[Tensor, "
                        ) -> Float[Tensor, " cls"]:
     """Accuracy on each class's images; NaN for a class with no images (its accuracy is undefined)."""
     n_classes = check_integer("n_classes", n_classes, 1)
+    check_clustered_model(model)
     sizes: dict[str, int] = {}
     check_tensor("images", images, "n ...", sizes)
     check_labels(labels, n_classes, sizes)
@@ -86,6 +102,7 @@ def ablation_table(model: nn.Module, images: Tensor, labels: Int64[Tensor, " n"]
                    class_names: list[str]) -> pd.DataFrame:
     """Overall and class-wise accuracy: the whole model, each cluster off, only each cluster on."""
     n_clusters = check_integer("n_clusters", n_clusters, 1, model.d_hidden + 1)
+    check_names("class_names", class_names, model.d_output)
     conditions = {"all clusters": list(range(n_clusters))}
     conditions |= {f"cluster {j} off": [i for i in range(n_clusters) if i != j] for j in range(n_clusters)}
     conditions |= {f"only cluster {j}": [j] for j in range(n_clusters)}
@@ -103,7 +120,7 @@ def distinct_top_classes(activations: Float[Tensor, "n unit"], labels: Int64[Ten
     """For each unit, the number of distinct classes among the `k` inputs that activate it most."""
     sizes: dict[str, int] = {}
     check_tensor("activations", activations, "n unit", sizes, floating=True, finite=True)
-    check_tensor("labels", labels, "n", sizes)
+    check_labels(labels, int(labels.max()) + 1 if isinstance(labels, Tensor) and labels.numel() else 1, sizes)
     k = check_integer("k", k, 1, activations.shape[0] + 1)
     top = activations.topk(k, dim=0).indices  # [k, unit]
     return torch.tensor([len(torch.unique(labels[top[:, u]])) for u in range(activations.shape[1])])
@@ -120,6 +137,8 @@ def cluster_shares(eigenvectors: Float[Tensor, "cls comp hid"], n_clusters: int)
 def block_diagonal_share(matrices: Float[Tensor, "cls hid hid"], n_clusters: int) -> Float[Tensor, " cls"]:
     """Share of each `Q_c`'s squared entries inside the diagonal blocks of the contiguous clusters."""
     check_tensor("matrices", matrices, "cls hid hid", floating=True, finite=True)
+    if bool((matrices.pow(2).sum(dim=(-2, -1)) == 0).any()):
+        raise ValueError("matrices has an all-zero matrix: its block-diagonal share is undefined (0 / 0)")
     clusters = block_clusters(matrices.shape[-1], n_clusters)
     same = (clusters[:, None] == clusters[None, :]).to(matrices.dtype)
     squared = matrices.pow(2)

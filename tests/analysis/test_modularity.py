@@ -1,5 +1,6 @@
 """Spectral clustering, cluster ablation, max-activating classes, eigenvector cluster shares."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -129,7 +130,7 @@ def test_class_count_must_match_the_models_outputs():
 def test_cluster_counts_and_k_are_checked():
     with pytest.raises(ValueError, match=r"n_clusters must be in \[1, 5\), got 9"):
         ablate_clusters(tiny_model(), [0], 9)
-    with pytest.raises(ValueError, match=r"active clusters must be in 0..1, got \[2\]"):
+    with pytest.raises(ValueError, match=r"active clusters must be whole numbers in 0..1, got \[2\]"):
         ablate_clusters(tiny_model(), [2], 2)
     with pytest.raises(ValueError, match=r"k must be in \[1, 4\), got 0"):
         distinct_top_classes(torch.rand(3, 5), torch.tensor([0, 1, 2]), k=0)
@@ -137,3 +138,34 @@ def test_cluster_counts_and_k_are_checked():
         distinct_top_classes(torch.rand(3, 5), torch.tensor([0, 1]), k=2)
     with pytest.raises(ValueError, match="weight must have 2 axes"):
         spectral_clusters(torch.rand(3), 2)
+
+
+@pytest.mark.parametrize(("call", "error", "message"), [
+    (lambda: spectral_clusters(torch.rand(12, 8), 1), ValueError, r"n_clusters must be >= 2, got 1"),
+    (lambda: spectral_clusters(torch.rand(12, 8), 2, seed="a"), ValueError, "seed must be a whole number"),
+    (lambda: spectral_clusters(torch.zeros(8, 4), 2), ValueError, "weight is all zeros"),
+    (lambda: ablate_clusters(tiny_model(), 0, 2), ValueError, "active must be a list of cluster indices, got 0"),
+    (lambda: ablate_clusters(torch.nn.Linear(3, 3), [0], 2), TypeError, "model must be one of this package's"),
+    (lambda: classwise_accuracy(tiny_model(), torch.rand(4, 6).numpy(), torch.tensor([0, 1, 2, 0]), 3), ValueError,
+     "images must be a tensor"),
+    (lambda: classwise_accuracy(tiny_model(), torch.rand(0, 6), torch.zeros(0, dtype=torch.int64), 3), ValueError,
+     "images is empty"),
+    (lambda: ablation_table(tiny_model(), torch.rand(4, 6), torch.tensor([0, 1, 2, 0]), 2, ["a", "b"]), ValueError,
+     "class_names must name all 3 entries, got 2"),
+    (lambda: ablation_table(tiny_model(), torch.rand(4, 6), torch.tensor([0, 1, 2, 0]), 2, "abc"), ValueError,
+     "class_names must be a list of names"),
+    (lambda: distinct_top_classes(torch.rand(3, 5), torch.tensor([0.0, 1.0, 2.0]), k=2), ValueError,
+     "labels must be integer class indices"),
+    (lambda: block_diagonal_share(torch.zeros(3, 4, 4), 2), ValueError, "all-zero matrix"),
+])
+def test_modularity_arguments_are_named(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_numpy_and_torch_integers_name_active_clusters():
+    model = tiny_model()
+    x = torch.rand(3, 6)
+    expected = ablate_clusters(model, [0], 2)(x)
+    for active in ([np.int64(0)], [torch.tensor(0)]):
+        torch.testing.assert_close(ablate_clusters(model, active, 2)(x), expected)
