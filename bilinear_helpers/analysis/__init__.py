@@ -5,6 +5,7 @@ Each module reads `DecompositionArtifacts` and models; none trains, loads data o
 """
 
 from .adversarial import AdversarialMasks, adversarial_masks, mask_attack, random_masks_like
+from .bilinear_similarity import function_similarity, match_eigenvectors
 from .convergence import CONVERGENCE_METRICS, convergence_metrics
 from .groups import (
     KEY_SIMILARITY,
@@ -49,12 +50,10 @@ from .universality import (
     block_activations,
     comparison_matrix,
     covariance_spectrum,
-    function_similarity,
     generate_network,
     linear_init_variance,
     marchenko_pastur_density,
     marchenko_pastur_edge,
-    match_eigenvectors,
     procrustes_alignment,
     weight_clipping_accuracy,
 )

@@ -8,9 +8,8 @@ After "Comparing latent dimensions of representations and weights" (Guth et al. 
   share of variance it explains (`r2`);
 - generating a network by sampling each layer from the trained weight covariance.
 
-For bilinear models pixel space is shared, so eigenvectors compare without alignment
-(`match_eigenvectors`), and `function_similarity` compares what two models compute in
-closed form, with no data at all.
+For bilinear models pixel space is shared: see `bilinear_similarity` (eigenvectors matched
+without alignment, and what two models compute compared in closed form).
 """
 
 from __future__ import annotations
@@ -18,16 +17,12 @@ from __future__ import annotations
 import copy
 import math
 
-import numpy as np
 import torch
-from einops import einsum
 from jaxtyping import Float
-from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 
-from ..checks import check_counts, check_integer, check_number, check_tensor
-from ..decomposition import check_decomposable, raw_interaction_matrices, symmetrize
-from ..models import ReLUImageClassifier, accuracy
+from ..checks import check_counts, check_integer, check_labels, check_number, check_tensor
+from ..models import ImageClassifier, ReLUImageClassifier, accuracy
 
 
 def covariance_spectrum(rows: Float[Tensor, "n d"]) -> tuple[Float[Tensor, " k"], Float[Tensor, "k d"]]:
@@ -86,10 +81,13 @@ def weight_clipping_accuracy(model: nn.Module, weight: str, basis: Tensor, ks, i
                              labels: Tensor) -> list[float]:
     """Accuracy with the weight matrix `weight` (a key of `model.weight_matrices()`, e.g. "block 0")
     clipped to k basis rows, for each k."""
+    check_model(model)
     names = list(model.weight_matrices())
     if weight not in names:
         raise ValueError(f"unknown weight {weight!r}: this model's weight matrices are {names}")
     ks = check_ks(ks, basis)
+    check_orthonormal(basis)
+    check_labels(labels, model.d_output, {"n": len(images)} if isinstance(images, Tensor) else None)
     accuracies = []
     for k in ks:
         clipped = copy.deepcopy(model).eval()
@@ -98,6 +96,22 @@ def weight_clipping_accuracy(model: nn.Module, weight: str, basis: Tensor, ks, i
             matrix.copy_(clip_weight(matrix, basis, k))
             accuracies.append(accuracy(clipped(images), labels))
     return accuracies
+
+
+def check_model(model) -> nn.Module:
+    """`model` if it is one of this package's classifiers; else a TypeError."""
+    if not isinstance(model, ImageClassifier):
+        raise TypeError(f"model must be one of this package's classifiers, got {type(model).__name__}")
+    return model
+
+
+def check_orthonormal(basis: Tensor) -> Tensor:
+    """`basis` if its rows are orthonormal (projections onto them are what clipping means); else a ValueError."""
+    gram = basis.double() @ basis.double().T
+    if not torch.allclose(gram, torch.eye(len(basis), dtype=torch.float64), atol=1e-4):
+        raise ValueError("basis rows must be orthonormal (e.g. covariance_spectrum's eigenvectors): projecting onto "
+                         "other rows is not a clipping")
+    return basis
 
 
 def check_ks(ks, basis: Tensor) -> list[int]:
@@ -110,6 +124,7 @@ def check_ks(ks, basis: Tensor) -> list[int]:
 def block_activations(model: nn.Module, images: Tensor, block: int | None) -> Float[Tensor, "n d"]:
     """What block `block` reads for `images` (block 0: the embedding's output); `block=None`: what
     the readout reads (the last block's output)."""
+    check_model(model)
     return model.block_output(images, -1) if block is None else model.block_input(images, block)
 
 
@@ -117,10 +132,13 @@ def block_activations(model: nn.Module, images: Tensor, block: int | None) -> Fl
 def activation_clipping_accuracy(model: nn.Module, block: int, basis: Tensor, ks, images: Tensor,
                                  labels: Tensor) -> list[float]:
     """Accuracy when the input of block `block` is projected on the first k rows of `basis`, for each k."""
+    check_model(model)
     h = model.block_input(images, block)
+    check_labels(labels, model.d_output, {"n": len(h)})
     check_tensor(f"basis (directions of block {block}'s {h.shape[-1]}-wide input)", basis, "k d", {"d": h.shape[-1]},
                  floating=True, finite=True)
     ks = check_ks(ks, basis)
+    check_orthonormal(basis)
     accuracies = []
     for k in ks:
         top = basis[:k].to(h.dtype)
@@ -136,11 +154,20 @@ def procrustes_alignment(acts1: Float[Tensor, "n d1"], acts2: Float[Tensor, "n d
     `r2 = tr(A^T C21) / sqrt(tr C11 tr C22)` (1 for representations equal up to rotation) is
     computed on `held_out = (acts1, acts2)` of other inputs when given, else on the fit data.
     """
-    if acts1.ndim != 2 or acts2.ndim != 2:
-        raise ValueError(f"representations are [inputs, units] matrices, got shapes {tuple(acts1.shape)} and "
-                         f"{tuple(acts2.shape)}")
+    for key, acts in (("acts1", acts1), ("acts2", acts2)):
+        if isinstance(acts, Tensor) and acts.ndim != 2:
+            raise ValueError(f"representations are [inputs, units] matrices, got shapes {tuple(acts1.shape)} and "
+                             f"{tuple(acts2.shape)}")
+        check_tensor(key, acts, "n d", floating=True, finite=True)
+        if float(acts.abs().max()) == 0:
+            raise ValueError(f"{key} is all zeros: a representation with no variance cannot be aligned")
     if len(acts1) != len(acts2):
         raise ValueError(f"the two representations need the same inputs, got {len(acts1)} and {len(acts2)} rows")
+    if held_out is not None and (not isinstance(held_out, (tuple, list)) or len(held_out) != 2):
+        raise ValueError("held_out must be a pair (acts1 of other inputs, acts2 of the same inputs)")
+    if held_out is not None:
+        for key, acts in zip(("held_out[0]", "held_out[1]"), held_out, strict=True):
+            check_tensor(key, acts, "... d", floating=True, finite=True)
     acts1, acts2 = acts1.double(), acts2.double()
     u, _, vh = torch.linalg.svd(acts2.T @ acts1 / len(acts1), full_matrices=False)
     alignment = u @ vh
@@ -158,6 +185,10 @@ def procrustes_alignment(acts1: Float[Tensor, "n d1"], acts2: Float[Tensor, "n d
 def comparison_matrix(vectors1: Float[Tensor, "k1 d1"], alignment: Float[Tensor, "d2 d1"],
                       vectors2: Float[Tensor, "k2 d2"]) -> Float[Tensor, "k1 k2"]:
     """`|E1 A^T E2^T|`: |cos| between orthonormal directions of network 1 (mapped by A) and of network 2."""
+    sizes: dict[str, int] = {}
+    check_tensor("vectors1", vectors1, "k1 d1", sizes, floating=True, finite=True)
+    check_tensor("alignment", alignment, "d2 d1", sizes, floating=True, finite=True)
+    check_tensor("vectors2", vectors2, "k2 d2", sizes, floating=True, finite=True)
     return (vectors1.double() @ alignment.T.double() @ vectors2.T.double()).abs()
 
 
@@ -198,62 +229,3 @@ def generate_network(reference: ReLUImageClassifier, images: Tensor, seed: int =
     readout = reference.readout_weight.double() @ alignment.T
     generated_weights["readout"].copy_(readout.to(generated_weights["readout"].dtype))
     return generated
-
-
-def match_eigenvectors(pixels_a: Float[Tensor, "k inp"], pixels_b: Float[Tensor, "k inp"]) -> tuple[
-        Float[Tensor, "k k"], np.ndarray, Float[Tensor, " k"]]:
-    """|cos| between two models' pixel-space eigenvectors, and the one-to-one matching that maximises it.
-
-    Returns `(similarity [k, k], columns, matched)`: eigenvector i of model a is matched to
-    `columns[i]` of model b (scipy's `linear_sum_assignment`), with |cos| `matched[i]`.
-    """
-    sizes: dict[str, int] = {}
-    check_tensor("pixels_a", pixels_a, "k inp", sizes, floating=True, finite=True)
-    check_tensor("pixels_b", pixels_b, "k inp", sizes, floating=True, finite=True)
-    a, b = pixels_a.detach().double(), pixels_b.detach().double()
-    for key, rows in (("pixels_a", a), ("pixels_b", b)):
-        if bool((rows.norm(dim=-1) == 0).any()):
-            raise ValueError(f"{key} has an all-zero row: a zero vector has no direction to compare")
-    a, b = a / a.norm(dim=-1, keepdim=True), b / b.norm(dim=-1, keepdim=True)
-    similarity = (a @ b.T).abs()
-    rows, columns = linear_sum_assignment(similarity.numpy(), maximize=True)
-    return similarity, columns, similarity[rows, columns]
-
-
-def _pixel_forms(model: nn.Module) -> tuple[Float[Tensor, "cls d d"], Float[Tensor, "d inp"]]:
-    model = check_decomposable(model)
-    if model.n_layer != 1 or model.bias or model.residual:
-        raise ValueError("function_similarity needs one-layer bilinear models without bias or residual")
-    return symmetrize(raw_interaction_matrices(model)), model.embedding_weight.double().cpu()
-
-
-def function_similarity(model_a: nn.Module, model_b: nn.Module, mean: Tensor | None = None,
-                        cov: Tensor | None = None) -> Float[Tensor, "cls_a cls_b"]:
-    """Correlation of output c of model a with output c' of model b over inputs `x ~ N(mean, cov)`.
-
-    Each logit is `x^T M x` with `M = E^T Q E`. For Gaussian x, `E[f] = tr(M S) + m^T M m` and
-    `Cov(f_a, f_b) = 2 tr(M_a S M_b S) + 4 m^T M_a S M_b m`; both are computed in hidden space
-    through `K_ab = E_a S E_b^T`, so no pixel-by-pixel matrix per class is ever built. With
-    `mean`/`cov` None, x is standard normal.
-    """
-    q_a, e_a = _pixel_forms(model_a)
-    q_b, e_b = _pixel_forms(model_b)
-    d_input = e_a.shape[1]
-    if e_b.shape[1] != d_input:
-        raise ValueError(f"the models read inputs of different sizes ({d_input} and {e_b.shape[1]}): "
-                         "function similarity compares models over the same inputs")
-    mean = torch.zeros(d_input, dtype=torch.float64) if mean is None else mean.double().flatten()
-    cov = torch.eye(d_input, dtype=torch.float64) if cov is None else cov.double()
-    if cov.shape != (d_input, d_input) or mean.shape != (d_input,):
-        raise ValueError(f"mean must be [{d_input}] and cov [{d_input}, {d_input}], "
-                         f"got {tuple(mean.shape)} and {tuple(cov.shape)}")
-
-    def covariance(q1, e1, q2, e2):
-        k12, k21 = e1 @ cov @ e2.T, e2 @ cov @ e1.T
-        quartic = einsum(q1 @ k12, q2 @ k21, "c i k, e k i -> c e")  # tr(Q1 K12 Q2 K21)
-        w1, w2 = q1 @ (e1 @ mean), q2 @ (e2 @ mean)  # [cls, d]
-        return 2 * quartic + 4 * einsum(w1, k12, w2, "c i, i k, e k -> c e")
-
-    var_a = covariance(q_a, e_a, q_a, e_a).diagonal()
-    var_b = covariance(q_b, e_b, q_b, e_b).diagonal()
-    return covariance(q_a, e_a, q_b, e_b) / torch.sqrt(var_a[:, None] * var_b[None, :])

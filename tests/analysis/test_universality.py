@@ -1,19 +1,19 @@
+import numpy as np
 import pytest
 import torch
 
 from bilinear_helpers import BilinearImageClassifier, ReLUImageClassifier
+from bilinear_helpers.analysis.bilinear_similarity import function_similarity, match_eigenvectors
 from bilinear_helpers.analysis.universality import (
     activation_clipping_accuracy,
     block_activations,
     clip_weight,
     comparison_matrix,
     covariance_spectrum,
-    function_similarity,
     generate_network,
     linear_init_variance,
     marchenko_pastur_density,
     marchenko_pastur_edge,
-    match_eigenvectors,
     procrustes_alignment,
     weight_clipping_accuracy,
 )
@@ -232,3 +232,36 @@ def test_clipping_checks_the_basis_and_the_ks():
         activation_clipping_accuracy(model, 0, torch.eye(5, dtype=torch.float64), 2, images, labels)
     with pytest.raises(ValueError, match=r"each entry of ks must be in \[0, 6\), got 9"):
         weight_clipping_accuracy(model, "block 0", torch.eye(5, dtype=torch.float64), [9], images, labels)
+
+
+@pytest.mark.parametrize(("call", "error", "message"), [
+    (lambda: procrustes_alignment(torch.randn(5, 3).numpy(), torch.randn(5, 3)), ValueError,
+     "acts1 must be a tensor"),
+    (lambda: procrustes_alignment(torch.full((5, 3), float("nan")), torch.randn(5, 3)), ValueError,
+     "acts1 contains NaN"),
+    (lambda: procrustes_alignment(torch.zeros(0, 3), torch.zeros(0, 4)), ValueError, "acts1 is empty"),
+    (lambda: procrustes_alignment(torch.zeros(5, 3), torch.randn(5, 3)), ValueError, "acts1 is all zeros"),
+    (lambda: procrustes_alignment(torch.randn(5, 3), torch.randn(5, 3), held_out=(torch.randn(5, 3),)), ValueError,
+     "held_out must be a pair"),
+    (lambda: comparison_matrix(torch.randn(3, 4), torch.randn(5, 4), torch.randn(2, 6)), ValueError,
+     r"vectors2 has d2=6"),
+    (lambda: weight_clipping_accuracy(torch.nn.Linear(6, 3), "embedding", torch.eye(6), [1], torch.randn(4, 6),
+                                      torch.zeros(4, dtype=torch.int64)), TypeError, "model must be one of"),
+    (lambda: weight_clipping_accuracy(small_bilinear(0), "embedding", torch.randn(6, 6, dtype=torch.float64), [1],
+                                      torch.randn(4, 6, dtype=torch.float64), torch.zeros(4, dtype=torch.int64)),
+     ValueError, "basis rows must be orthonormal"),
+    (lambda: weight_clipping_accuracy(small_bilinear(0), "embedding", torch.eye(6, dtype=torch.float64), [1],
+                                      torch.randn(4, 6, dtype=torch.float64), torch.zeros(4)), ValueError,
+     "labels must be integer class indices"),
+    (lambda: function_similarity(small_bilinear(0), small_bilinear(1), cov=torch.full((6, 6), float("nan"))),
+     ValueError, "mean and cov must hold finite numbers"),
+    (lambda: function_similarity(small_bilinear(0), small_bilinear(1), cov=-torch.eye(6)), ValueError,
+     "cov must be a covariance"),
+    (lambda: function_similarity(small_bilinear(0), small_bilinear(1), cov=torch.zeros(6, 6)), ValueError,
+     "an output has no variance"),
+    (lambda: function_similarity(small_bilinear(0), small_bilinear(1), mean=np.zeros(6)), ValueError,
+     "mean must be a tensor"),
+])
+def test_comparison_arguments_are_named(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
