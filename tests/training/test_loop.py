@@ -144,3 +144,45 @@ def test_layer_noise_only_while_training_and_removable():
 def test_weight_decay_factor_is_the_product_over_steps():
     assert weight_decay_factor([0.1, 0.05], steps_per_epoch=3, weight_decay=0.5) == pytest.approx(0.95**3 * 0.975**3)
     assert weight_decay_factor([1e-3] * 10, steps_per_epoch=5, weight_decay=0.0) == 1.0
+
+
+def tiny():
+    return BilinearImageClassifier(d_input=4, d_hidden=3, d_output=2, seed=0)
+
+
+@pytest.mark.parametrize(("call", "error", "message"), [
+    (lambda: learning_rates("cosine", 0), ValueError, r"epochs must be >= 1, got 0"),
+    (lambda: learning_rates("warmup_step", 2.5), ValueError, "epochs must be a whole number"),
+    (lambda: warmup_step_factor(0, 0), ValueError, r"epochs must be >= 1, got 0"),
+    (lambda: warmup_step_factor(-5), ValueError, r"epoch must be >= 0, got -5"),
+    (lambda: build_scheduler(None, "cosine", 3), TypeError, "optimizer must be a torch optimizer"),
+    (lambda: weight_decay_factor([0.1], 10, -1), ValueError, r"weight_decay must be >= 0.0, got -1"),
+    (lambda: weight_decay_factor([0.1], -10, 0.1), ValueError, r"steps_per_epoch must be >= 1"),
+    (lambda: weight_decay_factor([0.1], 11, 20), ValueError, r"lr x weight_decay = 2 > 1"),
+    (lambda: weight_decay_factor([float("nan")], 10, 0.1), ValueError, "each learning rate must be a finite number"),
+    (lambda: weight_decay_factor([], 10, 0.1), ValueError, "learning_rates is empty"),
+    (lambda: weight_decay_factor(0.1, 10, 0.1), ValueError, "learning_rates must be a list"),
+    (lambda: evaluate(tiny(), [(torch.randn(3, 4), torch.tensor([0, 1, 7]))], F.cross_entropy, "cpu"), ValueError,
+     r"labels must be class indices 0..1, got 0..7"),
+    (lambda: evaluate(tiny(), [(torch.randn(3, 4), torch.zeros(3))], F.cross_entropy, "cpu"), ValueError,
+     "labels must be integer class indices"),
+    (lambda: evaluate(tiny(), [(torch.randn(3, 4), torch.zeros(3, dtype=torch.int64))], F.cross_entropy, "gpu"),
+     ValueError, "unknown device 'gpu'"),
+    (lambda: evaluate(tiny(), [torch.randn(3, 4)], F.cross_entropy, "cpu"), ValueError,
+     r"loader must yield \(inputs, labels\) pairs"),
+    (lambda: evaluate(tiny(), [], None, "cpu"), TypeError, "criterion must be a loss function"),
+    (lambda: train_one_epoch(tiny(), [], torch.optim.SGD(tiny().parameters(), lr=0.1), 0.0, "cpu"), ValueError,
+     "the optimizer holds none of this model's parameters"),
+    (lambda: train_one_epoch(tiny(), [], None, 0.0, "cpu"), TypeError, "optimizer must be a torch optimizer"),
+    (lambda: train_one_epoch(tiny(), [], None, float("nan"), "cpu"), ValueError,
+     "input_noise_std must be a finite number"),
+])
+def test_loop_arguments_are_named(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_training_on_an_empty_loader_is_refused():
+    model = tiny()
+    with pytest.raises(ValueError, match="cannot train on an empty loader"):
+        train_one_epoch(model, [], torch.optim.SGD(model.parameters(), lr=0.1), 0.0, "cpu")
