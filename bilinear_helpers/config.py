@@ -132,6 +132,7 @@ class TrainConfig:
 
     def epochs_for(self, batches_per_epoch: int) -> int:
         """How many epochs this run lasts when an epoch is `batches_per_epoch` optimizer steps."""
+        batches_per_epoch = check_integer("batches_per_epoch", batches_per_epoch, 1)
         return self.epochs if self.steps is None else math.ceil(self.steps / batches_per_epoch)
 
 

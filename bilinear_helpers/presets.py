@@ -11,7 +11,7 @@ preset records its own length as `train.full_steps`; a run shortened by an overr
 from __future__ import annotations
 
 from .catalog import SOURCE_OFFLINE_SAMPLE, SOURCE_TORCHVISION
-from .checks import ConfigError, check_choice
+from .checks import ConfigError, check_choice, check_integer
 from .config import DatasetConfig, ExperimentConfig, ModelConfig, TrainConfig
 
 
@@ -63,7 +63,7 @@ RECIPE_KEYS = ("d_hidden", "steps", "batch_size", "lr", "weight_decay", "input_n
 def preset_for(dataset: str, n_layer: int = 1) -> str:
     """The preset the notebooks use for `dataset` ("mnist" or "fashion_mnist") and depth (1 or 2)."""
     check_choice("dataset", dataset, sorted({d for d, _ in TUTORIAL_PRESETS}))
-    return TUTORIAL_PRESETS[dataset, check_choice("n_layer", n_layer, (1, 2))]
+    return TUTORIAL_PRESETS[dataset, check_choice("n_layer", check_integer("n_layer", n_layer, 1, 3), (1, 2))]
 
 
 def make_config(preset: str | dict | ExperimentConfig, **overrides) -> ExperimentConfig:

@@ -26,7 +26,7 @@ def resolve_device(name: str | torch.device = "auto") -> torch.device:
     if not isinstance(name, str):
         raise ValueError(f"a device must be a name such as 'cpu' or 'cuda:0', got {name!r} ({type(name).__name__})")
     kind, colon, index = name.partition(":")
-    if kind not in DEVICE_CHOICES or kind == "auto" and colon or colon and not index.isdigit():
+    if kind not in DEVICE_CHOICES or colon and (kind != "cuda" or not index.isdigit()):
         raise ValueError(f"unknown device {name!r}: use one of {list(DEVICE_CHOICES)} (or 'cuda:N')")
     if kind not in available:
         raise ValueError(f"device {name!r} is not available on this machine (available: {available}); use 'auto'")
@@ -37,7 +37,11 @@ def resolve_device(name: str | torch.device = "auto") -> torch.device:
 
 
 def set_seed(seed: int) -> None:
-    """Seed Python's, NumPy's and PyTorch's generators (all devices)."""
+    """Seed Python's, NumPy's and PyTorch's generators (all devices); `seed` a whole number in [0, 2^32)."""
+    if isinstance(seed, bool) or not isinstance(getattr(seed, "item", lambda: seed)(), int) \
+            or not 0 <= int(seed) < 2**32:
+        raise ValueError(f"seed must be a whole number in [0, 2^32), got {seed!r}")
+    seed = int(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)  # noqa: NPY002 - seeds the global generator that user code draws from
     torch.manual_seed(seed)

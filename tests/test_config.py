@@ -190,3 +190,8 @@ def test_sections_given_as_dicts_are_checked_like_from_dict():
         ExperimentConfig(dataset={"nmae": "mnist"})
     with pytest.raises(ConfigError, match="config section 'model' must be a dict, got str"):
         ExperimentConfig(model="bilinear")
+
+
+def test_epochs_for_needs_a_positive_batch_count():
+    with pytest.raises(ConfigError, match=r"batches_per_epoch must be >= 1, got 0"):
+        ExperimentConfig().train.epochs_for(0)

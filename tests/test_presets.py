@@ -99,7 +99,7 @@ def test_unknown_presets_datasets_and_overrides_name_the_fix():
         make_config("mnist_baseline", dataset="emnist")
     with pytest.raises(ConfigError, match=r"unknown dataset 'fmnist' .*choose one of \['fashion_mnist', 'mnist'\]"):
         preset_for("fmnist")
-    with pytest.raises(ConfigError, match=r"unknown n_layer 3: choose one of \[1, 2\]"):
+    with pytest.raises(ConfigError, match=r"n_layer must be in \[1, 3\), got 3"):
         preset_for("mnist", 3)
 
 
@@ -111,3 +111,8 @@ def test_accuracy_bounds():
     assert accuracy_bound(make_config("two_layer_fmnist"), SOURCE_TORCHVISION, True) == 0.85
     with pytest.raises(ConfigError, match="no test-accuracy bound is set for C59 .*check such a run against a number"):
         accuracy_bound(make_config("group_bilinear"), "group_table", True)
+
+
+def test_a_depth_that_is_not_a_whole_number_is_named():
+    with pytest.raises(ConfigError, match="n_layer must be a whole number, got True"):
+        preset_for("mnist", True)

@@ -40,3 +40,15 @@ def test_set_seed_makes_every_generator_repeatable():
     assert draw() == first
     set_seed(6)
     assert draw() != first
+
+
+@pytest.mark.parametrize("name", ["cpu:1", "mps:0", "auto:0", "CPU", " cpu"])
+def test_device_names_with_an_index_are_cuda_only(name):
+    with pytest.raises(ValueError, match=f"unknown device {name!r}"):
+        resolve_device(name)
+
+
+@pytest.mark.parametrize("seed", [None, 1.5, -1, 2**32, True])
+def test_seeds_are_whole_numbers_in_range(seed):
+    with pytest.raises(ValueError, match="seed must be a whole number in"):
+        set_seed(seed)

@@ -157,6 +157,8 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     whatever the bytes: a device this machine lacks, a file that is not a checkpoint, is
     truncated or corrupt, carries code, has another format version, or was modified.
     """
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise CheckpointError(f"a checkpoint path must be a file path such as run.best_checkpoint_path, got {path!r}")
     path = Path(path)
     if path.exists() and not path.is_file():
         what = "a folder" if path.is_dir() else "not a regular file (a pipe, socket or device)"

@@ -14,8 +14,8 @@ import torch
 from jaxtyping import Float, Int64
 from torch import Tensor, nn
 
-from ..checks import check_integer, check_tensor
-from ..models import BilinearImageClassifier
+from ..checks import check_integer, check_number, check_tensor
+from ..models import BilinearImageClassifier, ImageClassifier
 
 
 def block_clusters(n_units: int, n_clusters: int) -> Int64[Tensor, " unit"]:
@@ -31,9 +31,11 @@ def clusterability(weight: Float[Tensor, "out inp"], out_clusters: Int64[Tensor,
     carries gradients (`float()` it to print). Summed in at least float32, so that half-precision
     weights do not underflow; an all-zero weight has no share (0 / 0) and is a ValueError."""
     sizes: dict[str, int] = {}
-    check_tensor("weight", weight, "out inp", sizes, floating=True)
-    check_tensor("out_clusters", out_clusters, "out", sizes)
-    check_tensor("in_clusters", in_clusters, "inp", sizes)
+    check_tensor("weight", weight, "out inp", sizes, floating=True, finite=True)
+    for key, clusters in (("out_clusters", out_clusters), ("in_clusters", in_clusters)):
+        check_tensor(key, clusters, "out" if key == "out_clusters" else "inp", sizes)
+        if clusters.is_floating_point() or clusters.dtype == torch.bool:
+            raise ValueError(f"{key} must be integer cluster indices (block_clusters gives them), got {clusters.dtype}")
     same = out_clusters.to(weight.device)[:, None] == in_clusters.to(weight.device)[None, :]
     squared = weight.to(torch.promote_types(weight.dtype, torch.float32)).pow(2)
     total = squared.sum()
@@ -41,6 +43,13 @@ def clusterability(weight: Float[Tensor, "out inp"], out_clusters: Int64[Tensor,
         raise ValueError(f"clusterability of an all-zero weight {tuple(weight.shape)} is undefined (0 / 0 of its "
                          "squared entries): there is no weight to share between clusters")
     return (squared * same).sum() / total
+
+
+def check_clustered(model) -> nn.Module:
+    """`model` if it is one of this package's classifiers; else a TypeError."""
+    if not isinstance(model, ImageClassifier):
+        raise TypeError(f"model must be one of this package's classifiers, got {type(model).__name__}")
+    return model
 
 
 def clustered_weights(model: nn.Module, n_clusters: int) -> list[tuple[Tensor, Tensor, Tensor]]:
@@ -51,6 +60,7 @@ def clustered_weights(model: nn.Module, n_clusters: int) -> list[tuple[Tensor, T
     output o of L and of R share a cluster), and the readout, whose classes are split into
     contiguous clusters too, so that each class reads mostly one cluster.
     """
+    check_clustered(model)
     hidden = block_clusters(model.d_hidden, n_clusters)
     weights = model.weight_matrices()
     if isinstance(model, BilinearImageClassifier):
@@ -64,6 +74,9 @@ def clusterability_penalty(strength: float, n_clusters: int):
     """The training term `model -> -strength * mean C` over `clustered_weights(model, n_clusters)`,
     to add to the cross-entropy (`train_one_epoch(..., regularizer=...)`)."""
 
+    strength = check_number("strength", strength)
+    n_clusters = check_integer("n_clusters", n_clusters, 1)
+
     def penalty(model: nn.Module) -> Float[Tensor, ""]:
         scores = [clusterability(w, out_c, in_c) for w, out_c, in_c in clustered_weights(model, n_clusters)]
         return -strength * torch.stack(scores).mean()
@@ -73,7 +86,7 @@ def clusterability_penalty(strength: float, n_clusters: int):
 
 def model_clusterability(model: nn.Module, n_clusters: int) -> dict[str, float]:
     """C of each weight the term acts on, by name ("block 0", "readout"), as floats."""
-    names = [f"block {i}" for i in range(model.n_layer)]
+    names = [f"block {i}" for i in range(check_clustered(model).n_layer)]
     if isinstance(model, BilinearImageClassifier):
         names.append("readout")
     with torch.no_grad():

@@ -91,6 +91,9 @@ def is_full_length(*runs: TrainedRun) -> bool:
 
     Notebooks assert their calibrated checks only on full-length runs.
     """
+    if not runs or not all(isinstance(run, TrainedRun) for run in runs):
+        raise TypeError(f"is_full_length takes one or more TrainedRun (what load_or_train returns), got "
+                        f"{[type(run).__name__ for run in runs]}")
     short = [run for run in runs if not run.is_full_length]
     if short:
         steps = sorted({(r.summary["optimizer_steps"], r.config.train.full_steps) for r in short})

@@ -347,3 +347,9 @@ def test_sigkill_during_saves_leaves_the_old_checkpoint_and_the_next_save_cleans
     save_checkpoint(path, small_model(), CONFIG, epoch=7, metrics={})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.pt"]  # the dead writers' temp files are gone
     assert load_checkpoint(path)["epoch"] == 7
+
+
+@pytest.mark.parametrize("path", [None, "", 5])
+def test_a_checkpoint_path_that_is_not_a_path_is_named(path):
+    with pytest.raises(CheckpointError, match="a checkpoint path must be a file path"):
+        load_checkpoint(path)

@@ -107,3 +107,17 @@ def test_an_all_zero_weight_has_no_clusterability():
     clusters = block_clusters(4, 2)
     with pytest.raises(ValueError, match=r"clusterability of an all-zero weight \(4, 4\) is undefined \(0 / 0"):
         clusterability(torch.zeros(4, 4), clusters, clusters)
+
+
+def test_nan_weights_float_clusters_and_foreign_models_are_named():
+    clusters = block_clusters(4, 2)
+    with pytest.raises(ValueError, match="weight contains NaN or inf"):
+        clusterability(torch.full((4, 4), float("nan")), clusters, clusters)
+    with pytest.raises(ValueError, match="out_clusters must be integer cluster indices"):
+        clusterability(torch.ones(4, 4), clusters.float(), clusters)
+    with pytest.raises(ValueError, match="strength must be a finite number"):
+        clusterability_penalty("a", 2)
+    with pytest.raises(ValueError, match=r"n_clusters must be >= 1, got 0"):
+        clusterability_penalty(1.0, 0)
+    with pytest.raises(TypeError, match="model must be one of this package's classifiers, got Linear"):
+        model_clusterability(torch.nn.Linear(3, 3), 2)

@@ -380,3 +380,9 @@ def test_concurrent_runs_of_one_recipe_all_finish_and_leave_one_complete_run(tin
     assert [p.name for p in runs.iterdir()] == [run_name(tiny_config(epochs=4))]
     run = load_or_train(tiny_config(epochs=4))
     assert not run.trained_now and load_checkpoint(run.best_checkpoint_path)["epoch"] == run.summary["best_epoch"]
+
+
+@pytest.mark.parametrize("runs", [(), ("a run",)])
+def test_is_full_length_needs_runs(runs):
+    with pytest.raises(TypeError, match="is_full_length takes one or more TrainedRun"):
+        is_full_length(*runs)
