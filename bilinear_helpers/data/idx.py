@@ -56,7 +56,20 @@ def read_idx(path: str | os.PathLike, fix: str = "Delete it and download it agai
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool = False) -> Path:
-    """Write an unsigned-byte IDX file (gzipped when `compress`; `.gz` is then added to the name)."""
+    """Write an unsigned-byte IDX file (gzipped when `compress`; `.gz` is then added to the name).
+
+    `array` must hold whole numbers 0..255 (any integer dtype); anything else would be silently
+    wrapped or truncated by the cast to bytes, so it is a ValueError.
+    """
+    array = np.asarray(array)
+    if array.ndim == 0:
+        raise ValueError(f"array must have at least one axis, got a scalar {array!r}")
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.integer):
+        raise ValueError(f"array must hold integers 0..255 (IDX unsigned bytes), got dtype {array.dtype}; images in "
+                         "[0, 1] become bytes with (x * 255).round().astype(np.uint8)")
+    if array.size and (int(array.min()) < 0 or int(array.max()) > 255):
+        raise ValueError(f"array values must be 0..255 (IDX unsigned bytes), got {int(array.min())}.."
+                         f"{int(array.max())}")
     array = np.ascontiguousarray(array, dtype=np.uint8)
     payload = struct.pack(">HBB", 0, UNSIGNED_BYTE, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
     payload += array.tobytes()

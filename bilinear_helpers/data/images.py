@@ -20,7 +20,8 @@ import torch
 from jaxtyping import Float, Int64
 from torch import Tensor
 
-from ..catalog import DATASETS, SOURCE_OFFLINE_SAMPLE, SOURCE_TORCHVISION, DatasetSpec
+from ..catalog import DATASETS, SOURCE_OFFLINE_SAMPLE, SOURCE_TORCHVISION, DatasetSpec, is_group_dataset
+from ..checks import check_choice
 from ..paths import data_dir, display_path
 from .idx import read_split
 
@@ -61,9 +62,10 @@ class DatasetUnavailableError(RuntimeError):
 
 
 def _check_name(name: str) -> DatasetSpec:
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}: choose one of {sorted(DATASETS)}")
-    return DATASETS[name]
+    if name not in DATASETS and is_group_dataset(str(name)):
+        raise ValueError(f"{name!r} is a group table, not an image dataset: load it with bh.group_task(bh.make_group("
+                         f"{name!r})) or train it with load_or_train(..., dataset={name!r})")
+    return DATASETS[check_choice("dataset", name, sorted(DATASETS))]
 
 
 def raw_folder(name: str, root: str | os.PathLike | None = None) -> Path:

@@ -15,6 +15,8 @@ from jaxtyping import Float, Int64
 from torch import Tensor
 
 from ..catalog import SOURCE_GROUP_TABLE
+from ..checks import check_integer
+from ..config import section
 from ..data.loaders import DatasetBundle, split_validation, tensor_loader
 from ..runtime import resolve_device
 from .tables import Group, make_group
@@ -43,6 +45,7 @@ class GroupTask:
 
 def one_hot_pairs(pairs: Int64[Tensor, "batch 2"], order: int) -> Float[Tensor, "batch two_elem"]:
     """`[onehot(a), onehot(b)]` for each row (a, b), float32."""
+    order = check_integer("order", order, 1)
     pairs = torch.as_tensor(pairs)
     if pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.dtype.is_floating_point:
         raise ValueError(f"pairs must be integers of shape [batch, 2], got {tuple(pairs.shape)} {pairs.dtype}")
@@ -60,6 +63,9 @@ def group_task(group: Group, train_fraction: float = 0.3, seed: int = 0) -> Grou
 
     The paper trains on 40% of S_5's pairs and 30% of a cyclic or dihedral group's.
     """
+    if not isinstance(group, Group):
+        raise TypeError(f"group must be a Group (bh.make_group('S4')), got {type(group).__name__} {group!r:.40}")
+    seed = check_integer("seed", seed, 0, 2**63)
     if isinstance(train_fraction, bool) or not isinstance(train_fraction, (int, float)) \
             or not 0 < train_fraction < 1:
         raise ValueError(f"train_fraction must be a number strictly between 0 and 1, got {train_fraction!r}")
@@ -89,6 +95,7 @@ def group_dataloaders(dataset_cfg, train_cfg, seed: int = 0) -> DatasetBundle:
     pairs as the test set, on the config's device. A batch at least as large as the table
     trains on every pair at every step (full batch), in a fixed order.
     """
+    dataset_cfg, train_cfg = section("dataset", dataset_cfg), section("train", train_cfg)
     task = group_task(make_group(dataset_cfg.name), dataset_cfg.train_fraction, seed=seed)
     device = resolve_device(train_cfg.device)
     (x_train, y_train), (x_val, y_val) = split_validation(*task.split("train"), train_cfg.val_fraction, seed)

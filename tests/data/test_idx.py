@@ -104,3 +104,21 @@ def test_gzipped_files_are_read_without_unpacking(isolated_data):
     assert not any(p.suffix != ".gz" for p in raw_folder("mnist").iterdir())
     with gzip.open(raw_folder("mnist") / "train-labels-idx1-ubyte.gz") as f:
         assert f.read(4) == b"\x00\x00\x08\x01"
+
+
+@pytest.mark.parametrize(("array", "message"), [
+    (np.array([0.5, 300.0, -1.0]), "array must hold integers 0..255"),
+    (np.array([True, False]), "array must hold integers 0..255"),
+    (np.array([0, 300]), r"array values must be 0..255 \(IDX unsigned bytes\), got 0..300"),
+    (np.array([-1, 3]), r"got -1..3"),
+    (np.array(7), "array must have at least one axis"),
+])
+def test_values_that_are_not_bytes_are_never_cast_silently(tmp_path, array, message):
+    with pytest.raises(ValueError, match=message):
+        write_idx(tmp_path / "x", array)
+    assert not (tmp_path / "x").exists()
+
+
+def test_any_integer_dtype_of_bytes_round_trips(tmp_path):
+    array = np.array([[0, 17], [255, 3]], dtype=np.int64)
+    assert np.array_equal(read_idx(write_idx(tmp_path / "x", array)), array)

@@ -89,3 +89,10 @@ def test_fashion_mnist_offline_is_a_clear_error():
     with pytest.raises(DatasetUnavailableError,
                        match="FashionMNIST is not on disk.*BILINEAR_OFFLINE.*FashionMNIST/raw"):
         load_image_dataset("fashion_mnist")
+
+
+def test_dataset_names_get_a_suggestion_and_groups_a_pointer():
+    with pytest.raises(ValueError, match=r"unknown dataset 'mnsit' \(did you mean 'mnist'\?\)"):
+        load_image_dataset("mnsit")
+    with pytest.raises(ValueError, match="'C5' is a group table, not an image dataset: load it with bh.group_task"):
+        load_image_dataset("C5")

@@ -71,3 +71,20 @@ def test_group_dataloaders_with_small_batches_and_a_validation_set():
     train, val = torch.cat([y for _, y in bundle.train_loader]), torch.cat([y for _, y in bundle.val_loader])
     assert len(train) + len(val) == round(0.5 * 49) and len(val) == round(0.25 * 24)
     assert max(len(y) for _, y in bundle.train_loader) == 8
+
+
+def test_task_arguments_are_named():
+    with pytest.raises(TypeError, match=r"group must be a Group \(bh.make_group\('S4'\)\), got str"):
+        bh.group_task("S3", 0.5)
+    with pytest.raises(ValueError, match="seed must be a whole number"):
+        bh.group_task(bh.make_group("S3"), 0.5, seed=None)
+    with pytest.raises(ValueError, match=r"order must be >= 1, got 0"):
+        bh.groups.one_hot_pairs(torch.zeros(2, 2, dtype=torch.int64), 0)
+    with pytest.raises(ValueError, match="order must be a whole number, got 2.5"):
+        bh.groups.one_hot_pairs(torch.zeros(2, 2, dtype=torch.int64), 2.5)
+
+
+def test_group_loaders_accept_config_sections_as_dicts():
+    bundle = bh.groups.group_dataloaders({"name": "S3", "train_fraction": 0.5}, {"batch_size": 8, "device": "cpu",
+                                                                                 "val_fraction": 0.0})
+    assert bundle.num_classes == 6
