@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -13,7 +14,30 @@ import torch
 from jaxtyping import Float
 from torch import Tensor
 
+from ..checks import check_integer, check_names, check_tensor
 from ..paths import atomic_write, atomic_write_text, figures_dir
+
+FIGURE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def check_figure_name(name) -> str:
+    """`name` if it names a file in `figures/` (letters, digits, `_`, `.`, `-`; no folders); else a ValueError."""
+    if not isinstance(name, str) or not FIGURE_NAME.fullmatch(name):
+        raise ValueError(f"a figure name is letters, digits, '_', '.' and '-' (a file in figures/, no folders), "
+                         f"got {name!r}; use figure_name('05', 'truncation')")
+    return name
+
+
+def check_indices(key: str, values, count: int) -> list[int]:
+    """`values` (None: all) as a non-empty list of indices in `0 .. count - 1` (negative ones count from the end)."""
+    if values is None:
+        return list(range(count))
+    if isinstance(values, (str, int)) or not hasattr(values, "__iter__"):
+        raise ValueError(f"{key} must be a list of indices, got {values!r}; write e.g. {key}=[0, 3]")
+    indices = [check_integer(f"each entry of {key}", v, -count, count) % count for v in values]
+    if not indices:
+        raise ValueError(f"{key} is empty: give at least one index")
+    return indices
 
 EIGEN_CMAP = "RdBu_r"  # red: positive pixels, blue: negative, white: zero
 PNG_DPI = 110
@@ -25,6 +49,9 @@ def save_figure(fig, name: str, folder: str | os.PathLike | None = None) -> Path
     Plotly pages load plotly.js from a CDN and use the fixed div id `bilinear-<name>`.
     Returns the path written (inside `figures/` unless `folder` is given).
     """
+    name = check_figure_name(name)
+    if not hasattr(fig, "to_html") and not hasattr(fig, "savefig"):
+        raise TypeError(f"fig must be a matplotlib or plotly figure, got {type(fig).__name__}")
     folder = figures_dir(folder)
     if hasattr(fig, "to_html"):  # plotly
         html = fig.to_html(include_plotlyjs="cdn", full_html=True, div_id=f"bilinear-{name}")
@@ -36,24 +63,30 @@ def save_figure(fig, name: str, folder: str | os.PathLike | None = None) -> Path
 
 def maybe_save(fig, save_as: str | None):
     """`fig`, saved first under `save_as` when one is given."""
-    if save_as:
+    if save_as is not None:
         save_figure(fig, save_as)
     return fig
 
 
 def figure_name(notebook: str, name: str, enabled: bool = True) -> str | None:
     """`<notebook>_<name>` for `save_as=`, or None (nothing saved) when `enabled` is False."""
+    check_figure_name(f"{check_names('notebook and name', [notebook, name])[0]}_{name}")
     return f"{notebook}_{name}" if enabled else None
 
 
 def to_numpy(x: Tensor) -> np.ndarray:
     """A detached CPU float64 copy, for plotting."""
+    if isinstance(x, np.ndarray):
+        return x.astype(np.float64)
+    if not isinstance(x, Tensor):
+        raise TypeError(f"expected a tensor or array to plot, got {type(x).__name__}")
     return x.detach().cpu().to(torch.float64).numpy()
 
 
 def pixel_grid(n_values: int, image_shape: tuple[int, int, int] | None = None) -> tuple[int, int]:
     """(height, width) to draw `n_values` pixels: from `image_shape` (C, H, W) with one channel when
     given, else the square they make (an error if none does)."""
+    n_values = check_integer("n_values", n_values, 1)
     if image_shape is not None:
         if len(image_shape) != 3 or image_shape[0] != 1 or math.prod(image_shape) != n_values:
             raise ValueError(f"image_shape must be (1, height, width) holding {n_values} values, got "
@@ -67,7 +100,8 @@ def pixel_grid(n_values: int, image_shape: tuple[int, int, int] | None = None) -
 
 def rank_label(index: int, width: int) -> str:
     """`+k` for the k-th most positive eigenvalue, `-k` for the k-th most negative (ascending order)."""
-    index = index % width
+    width = check_integer("width", width, 1)
+    index = check_integer("index", index, -width, width) % width
     return f"+{width - index}" if index >= width / 2 else f"-{index + 1}"
 
 
@@ -96,6 +130,10 @@ def plot_image_grid(
     save_as: str | None = None,
 ):
     """Images in a grid; `diverging=True` centres a red-blue map on zero with symmetric limits."""
+    check_tensor("images", images, "n inp ...")
+    ncols = check_integer("ncols", ncols, 1)
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"titles must give one title per image ({len(images)}), got {len(titles)}")
     flat = images.detach().cpu().reshape(len(images), -1)
     images = flat.reshape(len(flat), *pixel_grid(flat.shape[1], image_shape))
     nrows = int(np.ceil(len(images) / ncols))
@@ -116,7 +154,11 @@ def plot_image_grid(
 
 def plot_eigenvector_table(images: Tensor, row_labels, col_labels, titles=None, save_as: str | None = None):
     """Pixel-space eigenvectors `[rows, cols, d_input]` in a table, each on its own symmetric colour scale."""
+    check_tensor("images", images, "rows cols inp")
     rows, cols = images.shape[:2]
+    if len(row_labels) != rows or len(col_labels) != cols:
+        raise ValueError(f"images are {rows} x {cols}: give {rows} row labels and {cols} column labels, got "
+                         f"{len(row_labels)} and {len(col_labels)}")
     fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.7 * rows), squeeze=False, layout="constrained")
     for r in range(rows):
         for c in range(cols):
@@ -125,3 +167,20 @@ def plot_eigenvector_table(images: Tensor, row_labels, col_labels, titles=None, 
     for c in range(cols):
         axes[-1, c].set_xlabel(str(col_labels[c]), fontsize=10)
     return maybe_save(fig, save_as)
+
+
+def check_panels(key: str, panels, ndim: int | None = None) -> dict:
+    """`panels` if it is a non-empty dict (of `ndim`-axis tensors or arrays when given); else a ValueError."""
+    if not isinstance(panels, dict) or not panels:
+        raise ValueError(f"{key} must map at least one label to what to draw, got {panels!r:.60}")
+    if ndim is not None:
+        for label, value in panels.items():
+            if (value.ndim if hasattr(value, "ndim") else np.ndim(value)) != ndim:
+                raise ValueError(f"{key}[{label!r}] must have {ndim} axes, got shape {tuple(np.shape(value))}")
+    return panels
+
+
+def check_series(key: str, xs, ys) -> None:
+    """A ValueError unless `xs` and `ys` are non-empty and pair up one to one."""
+    if len(xs) == 0 or len(xs) != len(ys):
+        raise ValueError(f"{key}: {len(xs)} x values and {len(ys)} y values; give one y per x (at least one)")

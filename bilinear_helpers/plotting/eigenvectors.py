@@ -7,7 +7,8 @@ import torch
 from torch import Tensor
 
 from ..artifacts import DecompositionArtifacts
-from .base import maybe_save, pixel_grid, show_eigenvector, to_numpy
+from ..checks import check_integer
+from .base import check_indices, maybe_save, pixel_grid, show_eigenvector, to_numpy
 from .spectra import draw_spectrum
 
 
@@ -24,7 +25,8 @@ def plot_eigenvector_grid(artifacts: DecompositionArtifacts, k: int = 3, classes
     Each image has its own symmetric colour limits; the title gives its eigenvalue.
     """
     pixels = _pixels(artifacts)
-    classes = list(range(artifacts.num_outputs)) if classes is None else list(classes)
+    classes = check_indices("classes", classes, artifacts.num_outputs)
+    k = check_integer("k", k, 1, artifacts.width // 2 + 1)
     fig, axes = plt.subplots(len(classes), 2 * k, figsize=(1.0 * 2 * k, 1.12 * len(classes)),
                              squeeze=False, layout="constrained")
     positive, negative, names = artifacts.top(k, by="positive"), artifacts.top(k, by="negative"), artifacts.names()
@@ -39,9 +41,12 @@ def plot_eigenvector_grid(artifacts: DecompositionArtifacts, k: int = 3, classes
 def plot_eigenvectors_side_by_side(artifacts_by_label: dict, rank: int = -1, classes=None,
                                    save_as: str | None = None):
     """One eigenvector (by ascending rank: -1 the most positive) of every class, a row per model."""
+    if not isinstance(artifacts_by_label, dict) or not artifacts_by_label:
+        raise ValueError("artifacts_by_label must map at least one label to its DecompositionArtifacts")
     labels = list(artifacts_by_label)
     first = artifacts_by_label[labels[0]]
-    classes = list(range(first.num_outputs)) if classes is None else list(classes)
+    classes = check_indices("classes", classes, first.num_outputs)
+    rank = check_integer("rank", rank, -first.width, first.width)
     fig, axes = plt.subplots(len(labels), len(classes), figsize=(1.35 * len(classes), 1.6 * len(labels)),
                              squeeze=False, layout="constrained")
     for row, label in enumerate(labels):
@@ -85,6 +90,9 @@ class EigenvectorPlotter:
         """
         if sort not in ("eigs", "activations"):
             raise ValueError(f"unknown sort {sort!r}: use 'eigs' or 'activations'")
+        i = check_indices("i", [i], self.artifacts.num_outputs)[0]
+        topk_eigs = check_integer("topk_eigs", topk_eigs, 1, self.artifacts.width // 2 + 1)
+        n_images = check_integer("n_images", n_images, 1)
         values, pixels = self.artifacts.eigenvalues[i], _pixels(self.artifacts)[i]
         acts = None if self.images is None else values * (self.images @ pixels.T) ** 2  # [N, comp]
         order = (values if sort == "eigs" or acts is None else acts.mean(0)).argsort()

@@ -16,7 +16,8 @@ import torch
 from torch import Tensor
 
 from ..artifacts import DecompositionArtifacts
-from .base import maybe_save, pixel_grid, rank_label, show_eigenvector, to_numpy
+from ..checks import check_integer, check_tensor
+from .base import check_indices, maybe_save, pixel_grid, rank_label, show_eigenvector, to_numpy
 from .spectra import draw_spectrum
 
 STATIC_ENV_VAR = "BILINEAR_STATIC_FIGURES"
@@ -117,7 +118,17 @@ def plot_explorer_view(artifacts: DecompositionArtifacts, images: Tensor, c: int
                        save_as: str | None = None):
     """One state of `eigenvector_explorer` as a matplotlib figure: class c's eigenvector at `rank`
     (-1 the most positive), its place in the spectrum, and the images that activate it most."""
+    if artifacts.pixel_eigenvectors is None:
+        raise ValueError("these eigenvectors are not in pixel space (a block other than the first); "
+                         "use decompose_direction down to block 0 to get images")
+    c = check_indices("c", [c], artifacts.num_outputs)[0]
+    rank = check_integer("rank", rank, -artifacts.width, artifacts.width)
+    n_images = check_integer("n_images", n_images, 1)
+    check_tensor("images", images, "n inp ...", floating=True)
     flat = images.reshape(len(images), -1).to(artifacts.pixel_eigenvectors.dtype)
+    if flat.shape[1] != artifacts.pixel_eigenvectors.shape[-1]:
+        raise ValueError(f"images hold {flat.shape[1]} pixels each, the eigenvectors "
+                         f"{artifacts.pixel_eigenvectors.shape[-1]}")
     grid = pixel_grid(flat.shape[1], image_shape)
     lam = float(artifacts.eigenvalues[c, rank])
     fig, axes = plt.subplots(1, 2 + n_images, figsize=(2.3 * (2 + n_images), 2.4), layout="constrained",

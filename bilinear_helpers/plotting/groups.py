@@ -7,13 +7,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .base import EIGEN_CMAP, maybe_save, to_numpy
+from .base import EIGEN_CMAP, check_panels, maybe_save, to_numpy
 
 
 def plot_group_training(histories: dict[str, pd.DataFrame], title: str = "", save_as: str | None = None):
     """Loss (log scale) and accuracy per step, train solid and held-out dashed, one colour per run.
 
     `histories`: each run's `metrics()` (full-batch training: epoch = step)."""
+    check_panels("histories", histories)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.2), layout="constrained")
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for colour, (label, frame) in zip(colours, histories.items(), strict=False):
@@ -34,6 +35,7 @@ def plot_group_training(histories: dict[str, pd.DataFrame], title: str = "", sav
 def plot_logit_similarity(similarities: dict[str, dict[str, float]], title: str = "", threshold: float | None = None,
                           save_as: str | None = None):
     """Grouped bars: each model's logit similarity with each irrep's character `chi(a b c^-1)`."""
+    check_panels("similarities", similarities)
     names = list(next(iter(similarities.values())))
     x = np.arange(len(names))
     width = 0.8 / len(similarities)
@@ -54,6 +56,7 @@ def plot_block_vs_character(blocks: dict[str, object], save_as: str | None = Non
 
     Each image has its own symmetric colour scale (the block and the character differ in scale).
     """
+    check_panels("blocks", blocks, ndim=2)
     fig, axes = plt.subplots(1, len(blocks), figsize=(3.3 * len(blocks), 3.4), layout="constrained")
     for ax, (label, matrix) in zip(np.atleast_1d(axes), blocks.items(), strict=True):
         values = to_numpy(matrix)
@@ -69,6 +72,7 @@ def plot_block_spectra(spectra: dict[str, object], cutoffs: dict[str, int] | Non
                        title: str = "", save_as: str | None = None):
     """Singular values of the a-by-b blocks (one line per output c, normalised to the largest),
     one panel per model; a dotted line after `cutoffs[label]` values (e.g. the irrep parts' ranks)."""
+    check_panels("spectra", spectra, ndim=2)
     fig, axes = plt.subplots(1, len(spectra), figsize=(4.2 * len(spectra), 3.0), layout="constrained", squeeze=False)
     for ax, (label, values) in zip(axes[0], spectra.items(), strict=True):
         values = to_numpy(values)
@@ -87,6 +91,10 @@ def plot_block_spectra(spectra: dict[str, object], cutoffs: dict[str, int] | Non
 def plot_irrep_fractions(fractions: dict[str, object], irrep_names: list[str], save_as: str | None = None):
     """Heatmaps: rows are a block's top singular vectors, columns irreps, colour the share of the
     vector inside that irrep's matrix elements (rows sum to 1)."""
+    check_panels("fractions", fractions, ndim=2)
+    for label, value in fractions.items():
+        if np.shape(value)[1] != len(irrep_names):
+            raise ValueError(f"fractions[{label!r}] has {np.shape(value)[1]} columns, irrep_names {len(irrep_names)}")
     fig, axes = plt.subplots(1, len(fractions), figsize=(max(4.0, 0.25 * len(irrep_names) + 2) * len(fractions), 3.4),
                              layout="constrained", squeeze=False)
     for ax, (label, values) in zip(axes[0], fractions.items(), strict=True):

@@ -7,7 +7,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .base import EIGEN_CMAP, maybe_save, to_numpy
+from ..checks import check_integer
+from .base import EIGEN_CMAP, check_panels, maybe_save, to_numpy
 
 
 def _cluster_lines(ax, n_rows: int, n_cols: int, n_clusters: int) -> None:
@@ -21,6 +22,8 @@ def plot_cluster_matrices(matrices: dict[str, object], n_clusters: int | None = 
                           title: str = "", save_as: str | None = None):
     """Matrices side by side (|W| in greys, or signed on the diverging map), dotted lines at the
     borders of `n_clusters` contiguous clusters; each panel on its own scale."""
+    check_panels("matrices", matrices, ndim=2)
+    n_clusters = None if n_clusters is None else check_integer("n_clusters", n_clusters, 1)
     fig, axes = plt.subplots(1, len(matrices), figsize=(3.3 * len(matrices), 3.4), layout="constrained",
                              squeeze=False)
     for ax, (label, matrix) in zip(axes[0], matrices.items(), strict=True):
@@ -41,6 +44,9 @@ def plot_cluster_matrices(matrices: dict[str, object], n_clusters: int | None = 
 def plot_classwise_ablation(table: pd.DataFrame, rows: list[str], title: str = "", save_as: str | None = None):
     """One bar chart per condition in `rows` (e.g. "cluster 0 off"): accuracy per class, with the
     whole model's as a grey outline and the overall accuracy in the title."""
+    missing = [row for row in ["all clusters", *rows] if row not in table.index]
+    if missing:
+        raise ValueError(f"the table has no rows {missing}: its rows are {list(table.index)}")
     classes = [c for c in table.columns if c != "overall"]
     fig, axes = plt.subplots(len(rows), 1, figsize=(6.5, 1.35 * len(rows) + 0.4), sharex=True, layout="constrained",
                              squeeze=False)
@@ -60,6 +66,9 @@ def plot_classwise_ablation(table: pd.DataFrame, rows: list[str], title: str = "
 
 def plot_distinct_classes(counts: dict[str, object], k: int, n_classes: int = 10, save_as: str | None = None):
     """Histogram per model: how many hidden units have their top-k inputs from 1, 2, ... classes."""
+    check_panels("counts", counts)
+    k = check_integer("k", k, 1)
+    n_classes = check_integer("n_classes", n_classes, 1)
     fig, ax = plt.subplots(figsize=(5.5, 3.0), layout="constrained")
     bins = np.arange(1, n_classes + 2) - 0.5
     width = 0.8 / len(counts)
@@ -76,6 +85,7 @@ def plot_distinct_classes(counts: dict[str, object], k: int, n_classes: int = 10
 
 def plot_ablated_spectra(spectra: dict[str, object], title: str = "", save_as: str | None = None):
     """Eigenvalues of one class's interaction matrix (descending), one line per condition."""
+    check_panels("spectra", spectra)
     fig, ax = plt.subplots(figsize=(5.5, 3.0), layout="constrained")
     for label, values in spectra.items():
         values = np.sort(to_numpy(values))[::-1]

@@ -7,6 +7,7 @@ from jaxtyping import Float
 from torch import Tensor
 
 from ..artifacts import DecompositionArtifacts
+from ..checks import check_integer, check_tensor
 from .base import maybe_save, pixel_grid, rank_label, show_eigenvector
 
 
@@ -17,6 +18,10 @@ def plot_prediction(artifacts: DecompositionArtifacts, image: Tensor, contributi
     `contributions` is `artifacts.contributions(model.block_input(image[None]))[0]`; the
     contributing eigenvectors are shown as images beside their bars.
     """
+    check_tensor("contributions", contributions, "cls comp", {"cls": artifacts.num_outputs, "comp": artifacts.width},
+                 floating=True, finite=True)
+    n_classes = check_integer("n_classes", n_classes, 1, artifacts.num_outputs + 1)
+    k = check_integer("k", k, 1, artifacts.width + 1)
     logits = contributions.sum(-1)
     top_classes = logits.argsort(descending=True)[:n_classes].tolist()
     names = artifacts.names()

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .base import maybe_save, to_numpy
+from .base import check_panels, maybe_save, to_numpy
 
 
 def plot_clean_vs_noisy(panels: dict, own_label: str = "own class", xlabel: str = "projection, clean input",
@@ -17,6 +17,7 @@ def plot_clean_vs_noisy(panels: dict, own_label: str = "own class", xlabel: str 
     feature's class (drawn in red, the rest in grey). A feature that ignores the
     perturbation puts every point on the dashed diagonal; the title gives the correlation.
     """
+    check_panels("panels", panels)
     fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.3), layout="constrained", squeeze=False)
     for ax, (title, (clean, noisy, own)) in zip(axes[0], panels.items(), strict=True):
         clean, noisy, own = to_numpy(clean), to_numpy(noisy), to_numpy(own).astype(bool)

@@ -7,12 +7,17 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .base import EIGEN_CMAP, maybe_save, to_numpy
+from ..artifacts import DecompositionArtifacts
+from ..checks import check_integer, check_tensor
+from .base import EIGEN_CMAP, check_indices, maybe_save, to_numpy
 
 
 def draw_spectrum(ax, eigenvalues: Tensor, positive: Tensor, negative: Tensor, title: str = "spectrum"):
     """Ascending eigenvalues as grey dots; the indices in `positive` (red) and `negative` (blue) marked."""
     lam = to_numpy(eigenvalues)
+    for indices in (positive, negative):
+        if len(indices) and not all(-len(lam) <= int(i) < len(lam) for i in indices):
+            raise ValueError(f"marked indices must be in 0..{len(lam) - 1}, got {list(map(int, indices))}")
     ax.plot(lam, ".", color="0.6", markersize=3)
     for indices, color in ((positive, "tab:red"), (negative, "tab:blue")):
         idx = np.asarray(indices, dtype=int)
@@ -24,8 +29,11 @@ def draw_spectrum(ax, eigenvalues: Tensor, positive: Tensor, negative: Tensor, t
 
 def plot_spectra(artifacts, classes=None, n_marked: int = 3, ncols: int = 5, save_as: str | None = None):
     """Every class's eigenvalues against their rank, the top positive (red) and negative (blue) marked."""
-    classes = list(range(artifacts.num_outputs)) if classes is None else list(classes)
-    ncols = min(ncols, len(classes))
+    if not isinstance(artifacts, DecompositionArtifacts):
+        raise TypeError(f"artifacts must be a DecompositionArtifacts, got {type(artifacts).__name__}")
+    classes = check_indices("classes", classes, artifacts.num_outputs)
+    n_marked = check_integer("n_marked", n_marked, 0, artifacts.width // 2 + 1)
+    ncols = min(check_integer("ncols", ncols, 1), len(classes))
     nrows = int(np.ceil(len(classes) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.2 * nrows), squeeze=False,
                              layout="constrained", sharey=True)
@@ -48,6 +56,10 @@ def plot_interaction_matrix(matrix: Tensor, eigenvectors: Tensor | None = None, 
     panel has its own symmetric colour scale. `hidden_basis=False` leaves out the raw panel
     (when a figure above already shows it).
     """
+    check_tensor("matrix", matrix, "d d", floating=True)
+    if eigenvectors is not None:
+        check_tensor("eigenvectors", eigenvectors, "comp d", {"d": matrix.shape[0]}, floating=True)
+    n_eigen_shown = check_integer("n_eigen_shown", n_eigen_shown, 1)
     panels = {f"in the hidden basis ({len(matrix)} x {len(matrix)})": matrix} if hidden_basis else {}
     if eigenvectors is not None:
         rotated = eigenvectors @ matrix @ eigenvectors.T

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -12,7 +13,12 @@ from .base import maybe_save
 
 def plot_training_curves(metrics: pd.DataFrame | str | os.PathLike, title: str = "", save_as: str | None = None):
     """Loss, accuracy and learning rate per epoch from a run's `metrics.csv` (path or DataFrame)."""
+    if not isinstance(metrics, pd.DataFrame) and not Path(metrics).is_file():
+        raise FileNotFoundError(f"no metrics file at {metrics}: pass run.metrics() or run.metrics_path")
     frame = metrics if isinstance(metrics, pd.DataFrame) else pd.read_csv(metrics)
+    missing = [c for c in ("epoch", "train_loss", "train_acc") if c not in frame.columns]
+    if missing or frame.empty:
+        raise ValueError(f"metrics must be a run's metrics.csv: it lacks {missing or 'any row'}")
     fig, (ax_loss, ax_acc, ax_lr) = plt.subplots(
         1, 3, figsize=(11, 3.0), layout="constrained", gridspec_kw={"width_ratios": [1, 1, 0.7]}
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .base import maybe_save, to_numpy
+from .base import check_panels, check_series, maybe_save, to_numpy
 
 
 def plot_weight_spectra(spectra: dict, save_as: str | None = None):
@@ -15,6 +15,7 @@ def plot_weight_spectra(spectra: dict, save_as: str | None = None):
     of the Marchenko-Pastur law for that shape at the initial variance; eigenvalues above
     it are directions a random matrix of that size does not have, so training put them there.
     """
+    check_panels("spectra", spectra)
     fig, axes = plt.subplots(1, len(spectra), figsize=(3.6 * len(spectra), 3.0), layout="constrained", squeeze=False)
     for ax, (title, (trained, initial, edge)) in zip(axes[0], spectra.items(), strict=True):
         trained, initial = to_numpy(trained), to_numpy(initial)
@@ -31,6 +32,7 @@ def plot_weight_spectra(spectra: dict, save_as: str | None = None):
 def plot_matrices(panels: dict, xlabel: str = "", ylabel: str = "", ticklabels=None, vmin: float = 0.0,
                   vmax: float = 1.0, save_as: str | None = None):
     """One heatmap per entry of `panels` (title -> [rows, cols] matrix), on one shared colour scale."""
+    check_panels("panels", panels, ndim=2)
     fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.2), layout="constrained", squeeze=False)
     for ax, (title, matrix) in zip(axes[0], panels.items(), strict=True):
         im = ax.imshow(to_numpy(matrix), cmap="viridis", vmin=vmin, vmax=vmax)
@@ -44,6 +46,7 @@ def plot_matrices(panels: dict, xlabel: str = "", ylabel: str = "", ticklabels=N
 
 def plot_marchenko_pastur(initial, trained, x, density, title: str = "", save_as: str | None = None):
     """Histograms of initial and trained eigenvalues (as densities) with the Marchenko-Pastur curve `density(x)`."""
+    check_series("x and density", x, density)
     fig, ax = plt.subplots(figsize=(5.2, 3.2), layout="constrained")
     initial, trained = to_numpy(initial), to_numpy(trained)
     bins = np.linspace(0, float(max(initial.max(), np.quantile(trained, 0.95))) * 1.05, 50)
