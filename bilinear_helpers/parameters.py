@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .catalog import DATASETS, GROUP_FAMILIES
+from .catalog import DATASETS, GROUP_FAMILIES, is_group_dataset
 from .checks import ConfigError, check_boolean, check_choice, check_integer, check_number, plain
 from .config import SEED_LIMIT, TrainConfig
 
@@ -68,6 +68,9 @@ def _device(name: str, value: Any) -> str:
 
 
 def _dataset(name: str, value: Any) -> str:
+    if isinstance(value, str) and value not in DATASETS and is_group_dataset(value):
+        raise ConfigError(f"{name}={value!r} is a group table: notebook 07 takes groups (cyclic_order, "
+                          "symmetric_degree); this notebook reads an image dataset")
     return check_choice(name, value, sorted(DATASETS))
 
 

@@ -81,6 +81,8 @@ def display_path(path: str | os.PathLike) -> str:
 
     Keeps notebook outputs free of this machine's absolute paths.
     """
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise ValueError(f"path must be a file or folder path, got {path!r}")
     path = Path(path).resolve()
     root = repo_root()
     if root is not None:

@@ -84,3 +84,8 @@ def test_a_notebook_with_a_bad_parameter_stops_before_any_work(tmp_path, noteboo
                             timeout=300)
     assert result.returncode != 0 and message in result.stdout + result.stderr
     assert not (tmp_path / "data" / "runs").exists()  # nothing trained
+
+
+def test_a_group_given_as_a_dataset_points_to_notebook_07():
+    with pytest.raises(ConfigError, match="dataset='C5' is a group table: notebook 07 takes groups"):
+        check_parameters(dataset="C5")

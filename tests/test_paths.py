@@ -122,3 +122,9 @@ def test_a_checkpoint_on_a_really_full_disk(tiny_disk):
     with pytest.raises(OSError, match=r"the disk is full: could not write best.pt .*Free some space") as info:
         save_checkpoint(tiny_disk / "best.pt", model, config, epoch=1, metrics={})
     assert info.value.errno == errno.ENOSPC and os.listdir(tiny_disk) == []
+
+
+@pytest.mark.parametrize("path", [None, "", 5])
+def test_display_path_needs_a_path(path):
+    with pytest.raises(ValueError, match="path must be a file or folder path"):
+        display_path(path)

@@ -48,6 +48,9 @@ def adversarial_masks(
 
     Needs `C*k <= d_hidden` so that the stacked decoders can be independent.
     """
+    if not isinstance(artifacts, DecompositionArtifacts):
+        raise TypeError(f"artifacts must be a DecompositionArtifacts (adversarial_masks(artifacts, "
+                        f"model.embedding_weight)), got {type(artifacts).__name__}")
     if artifacts.block != 0 or artifacts.bias:
         raise ValueError("adversarial masks need a bias-free one-layer decomposition (eigenvectors linear in pixels)")
     n_classes, width = artifacts.eigenvalues.shape

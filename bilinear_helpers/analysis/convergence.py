@@ -36,6 +36,8 @@ def convergence_metrics(run: TrainedRun, train_images: Float[Tensor, "n ..."]) -
     of `train_images` inks; a random direction scores the last entry, the uninked share
     of all pixels.
     """
+    if not isinstance(run, TrainedRun):
+        raise TypeError(f"run must be a TrainedRun (what load_or_train returns), got {type(run).__name__}")
     model = run.model.cpu()
     untrained = build_image_classifier(run.config.model, seed=run.config.seed)
     artifacts = decompose_bilinear_model(model)

@@ -65,6 +65,8 @@ def logit_similarity(logits: Float[Tensor, "a b c"], group: Group) -> dict[str, 
     """Cosine similarity of the centred logits with each irrep's `chi(a b c^-1)` (0 for trivial)."""
     check_cube("logits", logits, group)
     centred = (logits - logits.mean(dim=-1, keepdim=True)).flatten()
+    if float(centred.abs().max()) == 0:
+        raise ValueError("logits are the same for every output: there is no signal to compare with a character")
     return {name: F.cosine_similarity(centred, character_cube(group, name).flatten().to(centred), dim=0).item()
             for name in group.irreps}
 
@@ -195,6 +197,8 @@ def key_irrep_share(singular: Float[Tensor, "cls k"], left: Float[Tensor, "cls a
     if not columns:
         raise ValueError("irreps is empty: name at least one irrep whose share to measure")
     weights = singular[:, :rank].pow(2)
+    if bool((weights.sum(dim=1) == 0).any()):
+        raise ValueError("an output's top singular values are all zero: its share is undefined (0 / 0)")
     inside = torch.stack([irrep_fractions(vectors[:, :rank], group)[:, columns].sum(dim=1) for vectors in left])
     return (inside * weights).sum(dim=1) / weights.sum(dim=1).clamp_min(1e-300)
 

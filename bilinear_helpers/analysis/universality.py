@@ -207,7 +207,8 @@ def generate_network(reference: ReLUImageClassifier, images: Tensor, seed: int =
         raise ValueError("generate_network samples the layers of a bias-free ReLUImageClassifier "
                          "(build it with bias=False); a bilinear block's paired left and right rows are not "
                          "independent neurons")
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(check_integer("seed", seed, 0, 2**63))
+    check_tensor("images", images, "n ...", floating=True, finite=True)
     generated = copy.deepcopy(reference).eval()
     names = ["embedding", *(f"block {b}" for b in range(reference.n_layer))]
     generated_weights, reference_weights = generated.weight_matrices(), reference.weight_matrices()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import torch
 from jaxtyping import Float
 from torch import Tensor
 
@@ -54,6 +55,9 @@ def check_pair_interactions(interaction: Tensor) -> Float[Tensor, "cls in1 in2"]
     if interaction.shape[-1] != 2 * interaction.shape[0]:
         raise ValueError(f"interaction must be [|G|, 2|G|, 2|G|] over two-hot pairs (a, b), got shape "
                          f"{tuple(interaction.shape)}: build the model with d_input = 2 x d_output")
+    if not torch.allclose(interaction, interaction.mT, rtol=1e-5, atol=1e-8 * float(interaction.abs().max())):
+        raise ValueError("interaction must be symmetric (Q, not the raw B): symmetrize it first, as "
+                         "pair_interaction_matrices does")
     return interaction
 
 

@@ -44,3 +44,10 @@ def test_weight_only_on_inked_pixels_scores_zero_on_uninked_ones(images):
 def test_it_needs_pixel_space_eigenvectors(images):
     with pytest.raises(ValueError, match="one-layer model"):
         convergence_metrics(fresh_run(make_config("two_layer_mnist", d_hidden=8)), images)
+
+
+def test_convergence_metrics_needs_a_run():
+    import bilinear_helpers as bh
+
+    with pytest.raises(TypeError, match="run must be a TrainedRun"):
+        convergence_metrics(bh.BilinearImageClassifier(d_input=4, d_hidden=3, d_output=2), torch.rand(3, 4))

@@ -149,6 +149,7 @@ def test_logit_functions_refuse_nan_ints_and_unknown_irreps():
 @given(cls=st.integers(1, 6), width=st.integers(1, 13))
 def test_pair_interaction_functions_need_two_hot_widths(cls, width):
     interaction = cube(cls, width, width)
+    interaction = (interaction + interaction.mT) / 2
     if width == 2 * cls:
         assert cross_block(interaction).shape == (cls, cls, cls)
         return
@@ -206,8 +207,8 @@ S3 = bh.make_group("S3")
     (lambda: explained_variance({"sign": 0.5}, ["sgn"]), KeyError, r"no similarity for \['sgn'\]"),
     (lambda: key_irreps([0.1, 0.2]), ValueError, "similarity must map irrep names to finite numbers"),
     (lambda: key_irreps({"x": float("nan")}), ValueError, "similarity must map irrep names to finite numbers"),
-    (lambda: check_rebuilt(torch.zeros(3, 3, 3, dtype=torch.float64), cube(3, 6, 6)), ValueError,
-     "logits are all zero"),
+    (lambda: check_rebuilt(torch.zeros(3, 3, 3, dtype=torch.float64), torch.eye(6).double().expand(3, 6, 6)),
+     ValueError, "logits are all zero"),
     (lambda: rank_at(torch.tensor([3.0, 1.0]), 2.0), ValueError, r"energy must be in \[0.0, 1.0"),
     (lambda: rank_at(torch.zeros(3, 4), 0.9), ValueError, "values that are not all zero"),
     (lambda: rank_at(torch.zeros(0), 0.9), ValueError, "values is empty"),
@@ -217,3 +218,13 @@ S3 = bh.make_group("S3")
 def test_group_arguments_are_named(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_a_raw_interaction_matrix_is_refused_where_q_is_needed():
+    raw = cube(3, 6, 6)
+    with pytest.raises(ValueError, match="interaction must be symmetric"):
+        cross_block(raw)
+    with pytest.raises(ValueError, match="logits are the same for every output"):
+        logit_similarity(torch.ones(6, 6, 6, dtype=torch.float64), S3)
+    with pytest.raises(ValueError, match="top singular values are all zero"):
+        key_irrep_share(torch.zeros(6, 3, dtype=torch.float64), cube(6, 6, 3), S3, ["sign"], rank=2)
