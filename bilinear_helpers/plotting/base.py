@@ -17,13 +17,13 @@ from torch import Tensor
 from ..checks import check_integer, check_names, check_tensor
 from ..paths import atomic_write, atomic_write_text, figures_dir
 
-FIGURE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+FIGURE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*")
 
 
 def check_figure_name(name) -> str:
-    """`name` if it names a file in `figures/` (letters, digits, `_`, `.`, `-`; no folders); else a ValueError."""
+    """`name` if it names a file in `figures/` (letters, digits, `_`, `.`, `+`, `-`; no folders); else a ValueError."""
     if not isinstance(name, str) or not FIGURE_NAME.fullmatch(name):
-        raise ValueError(f"a figure name is letters, digits, '_', '.' and '-' (a file in figures/, no folders), "
+        raise ValueError(f"a figure name is letters, digits and _ . + - (a file in figures/, no folders), "
                          f"got {name!r}; use figure_name('05', 'truncation')")
     return name
 

@@ -32,9 +32,9 @@ from bilinear_helpers.plotting.base import figure_name, maybe_save, pixel_grid, 
 
 @pytest.mark.parametrize("name", ["../escape", "", "a/b", 5, ".hidden", "x y"])
 def test_figure_names_stay_inside_figures(tmp_path, name):
-    with pytest.raises(ValueError, match="a figure name is letters, digits"):
+    with pytest.raises(ValueError, match="a figure name is letters, digits and"):
         save_figure(plt.figure(), name, tmp_path)
-    with pytest.raises(ValueError, match="a figure name is letters, digits"):
+    with pytest.raises(ValueError, match="a figure name is letters, digits and"):
         maybe_save(plt.figure(), name)
     assert list(tmp_path.iterdir()) == []
 
