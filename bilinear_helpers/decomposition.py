@@ -38,7 +38,7 @@ def decompose(
 ) -> tuple[Float[Tensor, "cls in1 in2"], Float[Tensor, "cls in1 in2"], Float[Tensor, "cls comp"],
            Float[Tensor, "cls comp in1"]]:
     """(B, Q, eigenvalues, eigenvectors as rows) of the quadratic forms `readout[c] . ((L h) * (R h))`."""
-    check_factors(readout, left, right)  # [cls, out], [out, in1], [out, in2]: finite floats, sizes that agree
+    check_factors(readout, left, right)  # [cls, out], [out, in], [out, in]: finite floats of one dtype
     raw = einsum(readout, left, right, "cls out, out in1, out in2 -> cls in1 in2")  # 1. fold the readout in: B
     interactions = symmetrize(raw)  # 2. only Q = (B + B^T) / 2 reaches the output
     eigenvalues, eigenvectors = torch.linalg.eigh(interactions)  # 3. Q_c = V diag(lambda) V^T, ascending
