@@ -98,6 +98,9 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     "cyclic_order": _integer(GROUP_FAMILIES["C"][1], GROUP_FAMILIES["C"][2] + 1),
     "symmetric_degree": _integer(GROUP_FAMILIES["S"][1], GROUP_FAMILIES["S"][2] + 1),
     "cyclic_train_fraction": _fraction, "symmetric_train_fraction": _fraction,
+    # shared features
+    "cp_ranks": _list_of(_integer(1), distinct=True), "cp_steps": _integer(1),
+    "cp_seeds": _list_of(_integer(0, SEED_LIMIT), minimum=2, distinct=True), "n_terms_shown": _integer(1),
     # modularity
     "n_clusters": _integer(2), "relu_cluster_strength": _number(), "bilinear_cluster_strength": _number(),
 }

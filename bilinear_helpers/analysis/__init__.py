@@ -1,5 +1,5 @@
 """Analyses built on a decomposition: convergence, low rank, adversarial masks, image metrics, universality,
-group operations, modularity.
+group operations, modularity, features shared across classes.
 
 Each module reads `DecompositionArtifacts` and models; none trains, loads data or plots.
 """
@@ -37,6 +37,16 @@ from .modularity import (
     distinct_top_classes,
     spectral_clusters,
 )
+from .shared_features import (
+    SharedBasis,
+    SharedTerms,
+    class_spread,
+    cp_decompose,
+    parafac_relative_error,
+    per_class_accuracy,
+    shared_terms,
+    term_removal,
+)
 from .truncation import (
     hosvd,
     hosvd_accuracy,
@@ -62,6 +72,8 @@ __all__ = [
     "AdversarialMasks",
     "CONVERGENCE_METRICS",
     "KEY_SIMILARITY",
+    "SharedBasis",
+    "SharedTerms",
     "ablate_clusters",
     "ablation_table",
     "activation_clipping_accuracy",
@@ -70,11 +82,13 @@ __all__ = [
     "block_diagonal_share",
     "character_cube",
     "check_rebuilt",
+    "class_spread",
     "classwise_accuracy",
     "cluster_shares",
     "comparison_matrix",
     "convergence_metrics",
     "covariance_spectrum",
+    "cp_decompose",
     "cross_block",
     "cross_block_spectrum",
     "distinct_top_classes",
@@ -101,13 +115,17 @@ __all__ = [
     "model_from_irrep",
     "pair_interaction_matrices",
     "pair_logits",
+    "parafac_relative_error",
+    "per_class_accuracy",
     "pixel_energy_fraction",
     "procrustes_alignment",
     "random_masks_like",
     "rank_at",
     "rarely_inked_pixels",
     "restricted_and_excluded_loss",
+    "shared_terms",
     "spectral_clusters",
+    "term_removal",
     "truncated_accuracy",
     "truncated_logits_by_k",
     "uninked_pixels",

@@ -35,6 +35,7 @@ from .modularity import (
 )
 from .prediction import plot_prediction
 from .robustness import plot_clean_vs_noisy
+from .shared_features import plot_budget_curves, plot_fit_against_rank, plot_shared_terms, plot_term_removal
 from .spectra import draw_spectrum, plot_interaction_matrix, plot_spectra
 from .training import plot_training_curves
 from .universality import plot_marchenko_pastur, plot_matrices, plot_weight_spectra
@@ -47,10 +48,12 @@ __all__ = [
     "eigenvector_explorer",
     "figure_name",
     "maybe_save",
+    "pixel_grid",
     "plot_ablated_spectra",
     "plot_attack_curves",
     "plot_block_spectra",
     "plot_block_vs_character",
+    "plot_budget_curves",
     "plot_classwise_ablation",
     "plot_clean_vs_noisy",
     "plot_cluster_matrices",
@@ -59,9 +62,9 @@ __all__ = [
     "plot_eigenvector_table",
     "plot_eigenvectors_side_by_side",
     "plot_explorer_view",
+    "plot_fit_against_rank",
     "plot_group_training",
     "plot_hosvd",
-    "pixel_grid",
     "plot_image_grid",
     "plot_interaction_matrix",
     "plot_irrep_fractions",
@@ -70,7 +73,9 @@ __all__ = [
     "plot_matrices",
     "plot_metric_grid",
     "plot_prediction",
+    "plot_shared_terms",
     "plot_spectra",
+    "plot_term_removal",
     "plot_training_curves",
     "plot_truncation_curves",
     "plot_weight_spectra",
