@@ -45,6 +45,7 @@ from .shared_features import (
     parafac_relative_error,
     per_class_accuracy,
     shared_terms,
+    spread,
     term_removal,
 )
 from .truncation import (
@@ -124,6 +125,7 @@ __all__ = [
     "rarely_inked_pixels",
     "restricted_and_excluded_loss",
     "shared_terms",
+    "spread",
     "spectral_clusters",
     "term_removal",
     "truncated_accuracy",

@@ -158,10 +158,16 @@ def shared_terms(basis: SharedBasis) -> SharedTerms:
                        weights=basis.readout[:, order].T, positive_pixels=pixels[0], negative_pixels=pixels[1])
 
 
+def spread(weights: Float[Tensor, "... cls"]) -> Float[Tensor, " ..."]:
+    """How many classes a weight vector spreads over: `(sum_c |w_c|)^2 / sum_c w_c^2` (1: one class;
+    the number of classes: all equally)."""
+    return weights.abs().sum(-1) ** 2 / weights.pow(2).sum(-1)
+
+
 def class_spread(terms: SharedTerms, class_names: list[str], n_named: int = 2) -> pd.DataFrame:
-    """Per term (strongest first): the `n_named` classes it raises and lowers most, with their weights
-    relative to the term's largest |weight|, and how many classes its weight spreads over,
-    `(sum_c |D[c, r]|)^2 / sum_c D[c, r]^2` (1: one class; the number of classes: all equally)."""
+    """Per term (strongest first): the `n_named` classes with the largest positive and negative
+    weights, relative to the term's largest |weight| (a term's overall sign is arbitrary: `(r, D)` and
+    `(-r, -D)` are the same term), and how many classes its weight spreads over (`spread`)."""
     names = check_names("class_names", class_names, terms.weights.shape[1])
     rows = []
     for weights in terms.weights:
@@ -169,8 +175,8 @@ def class_spread(terms: SharedTerms, class_names: list[str], n_named: int = 2) -
         order = relative.argsort(descending=True).tolist()
         raises = [f"{names[c]} ({relative[c]:+.2f})" for c in order[:n_named] if relative[c] > 0]
         lowers = [f"{names[c]} ({relative[c]:+.2f})" for c in order[::-1][:n_named] if relative[c] < 0]
-        rows.append({"raises": ", ".join(raises), "lowers": ", ".join(lowers),
-                     "classes it spreads over": float(weights.abs().sum() ** 2 / weights.pow(2).sum())})
+        rows.append({"largest positive weights": ", ".join(raises), "largest negative weights": ", ".join(lowers),
+                     "classes it spreads over": float(spread(weights))})
     return pd.DataFrame(rows, index=pd.Index(range(1, len(rows) + 1), name="term (strongest first)"))
 
 
@@ -184,16 +190,18 @@ def per_class_accuracy(logits: Float[Tensor, "n cls"], labels: Tensor) -> Float[
 
 @torch.no_grad()
 def term_removal(basis: SharedBasis, term: int, h: Float[Tensor, "n in"], labels: Tensor) -> dict:
-    """What removing term `term` does: overall accuracy `before` and `after`; each class's accuracy
-    `change` (`[cls]`, after minus before); and `support` (`[cls]`): the mean over class c's own inputs
-    of the term's part of logit c, `D[c, r] (l_r . h)(r_r . h)` (positive: the term argued for c)."""
+    """What removing term `term` does: overall accuracy `before` and `after`; the inputs it turns from
+    right to wrong (`lost`) and from wrong to right (`gained`), a paired count on the same inputs;
+    each class's accuracy `change` (`[cls]`, after minus before); and `support` (`[cls]`): the mean
+    over class c's own inputs of the term's part of logit c, `D[c, r] (l_r . h)(r_r . h)`."""
     before, after = basis(h), basis.without(term)(h)
     check_labels(labels, before.shape[-1], {"n": len(h)})
     part = before - after  # [n, cls]: the removed term's share of every logit
     own = part.gather(1, labels[:, None])[:, 0]
     counts = torch.bincount(labels, minlength=part.shape[-1]).double()
-    return {"before": float((before.argmax(-1) == labels).double().mean()),
-            "after": float((after.argmax(-1) == labels).double().mean()),
+    right_before, right_after = before.argmax(-1) == labels, after.argmax(-1) == labels
+    return {"before": float(right_before.double().mean()), "after": float(right_after.double().mean()),
+            "lost": int((right_before & ~right_after).sum()), "gained": int((~right_before & right_after).sum()),
             "change": per_class_accuracy(after, labels) - per_class_accuracy(before, labels),
             "support": torch.bincount(labels, weights=own, minlength=part.shape[-1]) / counts}
 
@@ -216,4 +224,4 @@ def parafac_relative_error(tensor: Float[Tensor, "cls in in"], rank: int, n_iter
 
 
 __all__ = ["SharedBasis", "SharedTerms", "class_spread", "cp_decompose", "parafac_relative_error", "per_class_accuracy",
-           "shared_terms", "tensor_cosine", "term_removal"]
+           "shared_terms", "spread", "tensor_cosine", "term_removal"]

@@ -13,25 +13,26 @@ def plot_fit_against_rank(ranks, cosines, accuracies, full_accuracy: float, save
     """Left: the fit's cosine with Q against rank; right: the fit's test accuracy, the full model dashed."""
     fig, (ax_c, ax_a) = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
     ax_c.plot(list(ranks), list(cosines), "o-")
-    ax_c.set(xscale="log", xlabel="CP rank (shared terms)", ylabel="cosine with Q", title="how much of Q the fit holds")
+    ax_c.set(xscale="log", xlabel="CP rank (shared terms)", ylabel="cosine with Q", title="the fit against Q")
     ax_a.plot(list(ranks), list(accuracies), "o-")
     ax_a.axhline(full_accuracy, color="k", linestyle="--", linewidth=1, label=f"full model ({full_accuracy:.3f})")
     ax_a.set(xscale="log", xlabel="CP rank (shared terms)", ylabel="test accuracy", title="the fit as a model")
     for ax in (ax_c, ax_a):
         ax.set_xticks(list(ranks), [str(r) for r in ranks])
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())
         ax.grid(alpha=0.3)
     ax_a.legend()
     return maybe_save(fig, save_as)
 
 
 def plot_budget_curves(curves: dict, full_accuracy: float, save_as: str | None = None):
-    """Test accuracy against the number of rank-1 quadratic forms kept: `curves[label] = (counts, accuracies)`."""
+    """Test accuracy against the number of squares `(v . h)^2` kept: `curves[label] = (counts, accuracies)`."""
     fig, ax = plt.subplots(figsize=(6.4, 3.8), layout="constrained")
     for label, (counts, accuracies) in curves.items():
         ax.plot(list(counts), list(accuracies), "o-", markersize=4, label=label)
     ax.axhline(full_accuracy, color="k", linestyle="--", linewidth=1, label=f"full model ({full_accuracy:.3f})")
     ax.axhline(full_accuracy - 0.01, color="0.5", linestyle=":", linewidth=1, label="one point below")
-    ax.set(xscale="log", xlabel="rank-1 quadratic forms kept (all classes together)", ylabel="test accuracy",
+    ax.set(xscale="log", xlabel="squares (v . h)^2 kept, all classes together", ylabel="test accuracy",
            title="accuracy at equal budget")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -72,7 +73,7 @@ def plot_term_removal(support, change, class_names: list[str], term_label: str, 
         ax.set_xticks(range(len(values)), class_names)
         ax.set(ylabel=ylabel)
         ax.grid(alpha=0.3, axis="y")
-    axes[0].set_title(f"what {term_label} adds to each class", fontsize=10)
+    axes[0].set_title(f"what {term_label} adds to each class's logit, on its own images", fontsize=10)
     axes[1].set_title(f"{term_label} removed", fontsize=10)
     return maybe_save(fig, save_as)
 

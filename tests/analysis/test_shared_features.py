@@ -101,7 +101,7 @@ def test_class_spread_counts_how_many_classes_a_term_feeds():
     spreads = sorted(table["classes it spreads over"].round(6).tolist())
     assert spreads == [1.0, 4.0]
     single = table[table["classes it spreads over"].round(6) == 1.0].iloc[0]
-    assert single["raises"] == "c (+1.00)" and single["lowers"] == ""
+    assert single["largest positive weights"] == "c (+1.00)" and single["largest negative weights"] == ""
     with pytest.raises(ValueError, match="class_names must name all 4 entries"):
         class_spread(shared_terms(basis), ["a"])
 
@@ -111,7 +111,8 @@ def test_term_removal_reports_each_class_change():
     h = torch.randn(200, 10, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
     labels = basis(h).argmax(-1)  # the basis is right on every input
     effect = term_removal(basis, 0, h, labels)
-    assert effect["before"] == 1.0 and effect["after"] < 1.0
+    assert effect["before"] == 1.0 and effect["after"] < 1.0 and effect["gained"] == 0
+    assert effect["lost"] == round((1 - effect["after"]) * 200)
     expected = per_class_accuracy(basis.without(0)(h), labels) - 1.0
     torch.testing.assert_close(effect["change"], expected)
     part = ((h @ basis.left[0]) * (h @ basis.right[0]))[:, None] * basis.readout[:, 0]  # the term's share
