@@ -247,9 +247,11 @@ def irrep_block_content(block: Float[Tensor, "cls a b"], group: Group, relative:
 def rank_at(values: Float[Tensor, "... k"], energy: float = 0.99) -> Tensor:
     """How many of the (descending) `values` hold `energy` of the sum of their squares."""
     check_tensor("values", values, "... k", floating=True, finite=True)
-    energy = check_number("energy", energy, 0.0, 1.0 + 1e-12)
-    if energy == 0 or bool((values.pow(2).sum(dim=-1) == 0).any()):
-        raise ValueError(f"rank_at needs an energy above 0 (got {energy}) and values that are not all zero")
+    energy = check_number("energy", energy)
+    if not 0 < energy <= 1:
+        raise ValueError(f"energy must be a share of the squared sum, in (0, 1], got {energy}")
+    if bool((values.pow(2).sum(dim=-1) == 0).any()):
+        raise ValueError("rank_at needs values that are not all zero")
     share = values.pow(2).cumsum(dim=-1) / values.pow(2).sum(dim=-1, keepdim=True)
     return (share < energy - 1e-12).sum(dim=-1) + 1
 

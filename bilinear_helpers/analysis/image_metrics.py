@@ -18,7 +18,7 @@ def _image_rows(images: Tensor) -> Float[Tensor, "n inp"]:
 def _nonzero_rows(pixels: Tensor) -> Tensor:
     check_tensor("pixels", pixels, "... inp", floating=True, finite=True)
     if bool((pixels.norm(dim=-1) == 0).any()):
-        raise ValueError("pixels has an all-zero vector: its share of anything is undefined (0 / 0)")
+        raise ValueError("pixels has an all-zero vector: shares and sparsity are undefined for it (0 / 0)")
     return pixels
 
 

@@ -209,7 +209,7 @@ S3 = bh.make_group("S3")
     (lambda: key_irreps({"x": float("nan")}), ValueError, "similarity must map irrep names to finite numbers"),
     (lambda: check_rebuilt(torch.zeros(3, 3, 3, dtype=torch.float64), torch.eye(6).double().expand(3, 6, 6)),
      ValueError, "logits are all zero"),
-    (lambda: rank_at(torch.tensor([3.0, 1.0]), 2.0), ValueError, r"energy must be in \[0.0, 1.0"),
+    (lambda: rank_at(torch.tensor([3.0, 1.0]), 2.0), ValueError, r"energy must be a share .* in \(0, 1\]"),
     (lambda: rank_at(torch.zeros(3, 4), 0.9), ValueError, "values that are not all zero"),
     (lambda: rank_at(torch.zeros(0), 0.9), ValueError, "values is empty"),
     (lambda: model_from_irrep(S3, "sign", 0), ValueError, "scale must not be 0"),
