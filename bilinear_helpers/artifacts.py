@@ -21,7 +21,7 @@ from torch import Tensor
 from .checks import check_boolean, check_integer, check_tensor
 from .paths import atomic_write, atomic_write_text, refused_code
 
-SIGN_RULE = "each eigenvector v is oriented so that v . f(1) > 0, f(1) being the input of the decomposed block for an all-white image"  # noqa: E501
+SIGN_RULE = "each eigenvector v is oriented so that v . f(1) > 0, f(1) being the input of the decomposed block for an all-ones image (every pixel fully inked)"  # noqa: E501
 DECOMPOSITION_FILE = "decomposition.pt"
 SUMMARY_FILE = "decomposition.json"
 SAVED_FIELDS = ("raw_interactions", "interactions", "eigenvalues", "eigenvectors", "pixel_eigenvectors", "bias",

@@ -154,7 +154,7 @@ def _decompose_block(model: BilinearImageClassifier, index: int, readout: Tensor
                      output_names: list[str]) -> DecompositionArtifacts:
     left, right = block_weights(model, index, dtype)
     raw, interactions, eigenvalues, eigenvectors = decompose(readout, left, right)
-    reference_model = copy.deepcopy(model).to(device="cpu", dtype=dtype)  # the sign rule's all-white image
+    reference_model = copy.deepcopy(model).to(device="cpu", dtype=dtype)  # the sign rule's all-ones image
     white = reference_model.block_input(torch.ones(1, model.d_input, dtype=dtype), index)
     eigenvectors = orient_eigenvectors(eigenvectors, augment(white, bool(model.bias))[0])
     pixels = None
