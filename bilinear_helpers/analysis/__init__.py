@@ -7,24 +7,26 @@ Each module reads `DecompositionArtifacts` and models; none trains, loads data o
 from .adversarial import AdversarialMasks, adversarial_masks, mask_attack, random_masks_like
 from .bilinear_similarity import function_similarity, match_eigenvectors
 from .convergence import CONVERGENCE_METRICS, convergence_metrics
-from .groups import (
-    KEY_SIMILARITY,
-    character_cube,
+from .group_weights import (
     check_rebuilt,
     cross_block,
     cross_block_spectrum,
-    explained_variance,
     irrep_basis,
     irrep_block_content,
     irrep_fractions,
     key_irrep_share,
-    key_irreps,
-    logit_similarity,
     logits_from_interactions,
     model_from_irrep,
     pair_interaction_matrices,
-    pair_logits,
     rank_at,
+)
+from .groups import (
+    KEY_SIMILARITY,
+    character_cube,
+    explained_variance,
+    key_irreps,
+    logit_similarity,
+    pair_logits,
     restricted_and_excluded_loss,
 )
 from .image_metrics import hoyer_sparsity, pixel_energy_fraction, rarely_inked_pixels, uninked_pixels
