@@ -263,6 +263,13 @@ class ReLUMLP(ReLUImageClassifier):
         return nn.functional.relu(super().embed(x))
 
 
+def check_classifier(model, key: str = "model") -> ImageClassifier:
+    """`model` if it is one of this package's classifiers; else a TypeError."""
+    if not isinstance(model, ImageClassifier):
+        raise TypeError(f"{key} must be one of this package's classifiers, got {type(model).__name__}")
+    return model
+
+
 def build_image_classifier(model_cfg: dict | ModelConfig, seed: int) -> nn.Module:
     """A classifier from the `model` section of a config (a dict or a `ModelConfig`, checked).
 

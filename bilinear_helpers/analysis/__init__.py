@@ -37,6 +37,7 @@ from .modularity import (
     classwise_accuracy,
     cluster_shares,
     distinct_top_classes,
+    per_class_accuracy,
     spectral_clusters,
 )
 from .shared_features import (
@@ -45,7 +46,6 @@ from .shared_features import (
     class_spread,
     cp_decompose,
     parafac_relative_error,
-    per_class_accuracy,
     shared_terms,
     spread,
     term_removal,

@@ -25,7 +25,7 @@ from ..groups.checks import (
     check_similarity,
     check_task,
 )
-from ..models import ImageClassifier
+from ..models import check_classifier
 
 KEY_SIMILARITY = 0.1  # an irrep is key when it explains at least 1% of the logit variance (similarity^2)
 
@@ -34,8 +34,7 @@ KEY_SIMILARITY = 0.1  # an irrep is key when it explains at least 1% of the logi
 def pair_logits(model: torch.nn.Module, task: GroupTask) -> Float[Tensor, "a b c"]:
     """The model's logits for every pair, `[|G|, |G|, |G|]` (float64)."""
     order = check_task(task).group.order
-    if not isinstance(model, ImageClassifier):
-        raise TypeError(f"model must be one of this package's classifiers, got {type(model).__name__}")
+    check_classifier(model)
     if getattr(model, "d_input", 2 * order) != 2 * order or getattr(model, "d_output", order) != order:
         raise ValueError(f"the model reads {model.d_input} inputs into {model.d_output} outputs; {task.group.name}'s "
                          f"pairs need d_input={2 * order} and d_output={order}")

@@ -24,7 +24,7 @@ from sklearn.cluster import SpectralCoclustering
 from torch import Tensor, nn
 
 from ..checks import check_integer, check_labels, check_names, check_tensor, plain
-from ..models import ImageClassifier
+from ..models import check_classifier
 from ..training.clusterability import block_clusters
 
 
@@ -48,19 +48,12 @@ def spectral_clusters(weight: Float[Tensor, "out inp"], n_clusters: int, seed: i
                                                                                   dtype=torch.int64)
 
 
-def check_clustered_model(model) -> nn.Module:
-    """`model` if it is one of this package's classifiers (hidden units to cluster); else a TypeError."""
-    if not isinstance(model, ImageClassifier):
-        raise TypeError(f"model must be one of this package's classifiers, got {type(model).__name__}")
-    return model
-
-
 @torch.no_grad()
 def ablate_clusters(model: nn.Module, active: list[int], n_clusters: int) -> nn.Module:
     """A copy of `model` with only the hidden units of the `active` clusters (contiguous, as
     trained) switched on: every block weight (and bias) into or out of another cluster's
     units is zeroed, and the readout's columns for them."""
-    check_clustered_model(model)
+    check_classifier(model)
     n_clusters = check_integer("n_clusters", n_clusters, 1, model.d_hidden + 1)
     if isinstance(active, (int, str)) or not hasattr(active, "__iter__"):
         raise ValueError(f"active must be a list of cluster indices, got {active!r}; write e.g. active=[0, 2]")
@@ -85,7 +78,7 @@ def classwise_accuracy(model: nn.Module, images: Tensor, labels: Int64[Tensor, "
                        ) -> Float[Tensor, " cls"]:
     """Accuracy on each class's images; NaN for a class with no images (its accuracy is undefined)."""
     n_classes = check_integer("n_classes", n_classes, 1)
-    check_clustered_model(model)
+    check_classifier(model)
     sizes: dict[str, int] = {}
     check_tensor("images", images, "n ...", sizes)
     check_labels(labels, n_classes, sizes)
@@ -93,9 +86,15 @@ def classwise_accuracy(model: nn.Module, images: Tensor, labels: Int64[Tensor, "
     logits = model(images.to(next(model.parameters()).device)).cpu()
     if logits.shape[-1] != n_classes:
         raise ValueError(f"the model gives {logits.shape[-1]} logits per image, n_classes is {n_classes}")
+    return per_class_accuracy(logits, labels)
+
+
+def per_class_accuracy(logits: Float[Tensor, "n cls"], labels: Tensor) -> Float[Tensor, " cls"]:
+    """The accuracy on each class's inputs (NaN for a class with none)."""
+    check_labels(labels, logits.shape[-1], {"n": len(logits)})
     correct = (logits.argmax(dim=-1) == labels).double()
-    counts = torch.bincount(labels, minlength=n_classes).double()
-    return torch.bincount(labels, weights=correct, minlength=n_classes) / counts  # 0 / 0 = NaN for an empty class
+    counts = torch.bincount(labels, minlength=logits.shape[-1]).double()
+    return torch.bincount(labels, weights=correct, minlength=logits.shape[-1]) / counts
 
 
 def ablation_table(model: nn.Module, images: Tensor, labels: Int64[Tensor, " n"], n_clusters: int,
@@ -146,4 +145,5 @@ def block_diagonal_share(matrices: Float[Tensor, "cls hid hid"], n_clusters: int
 
 
 __all__ = ["ablate_clusters", "ablation_table", "block_diagonal_share", "classwise_accuracy", "cluster_shares",
+           "per_class_accuracy",
            "distinct_top_classes", "spectral_clusters"]

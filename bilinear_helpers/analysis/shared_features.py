@@ -28,6 +28,7 @@ from torch import Tensor, nn
 
 from ..checks import check_integer, check_labels, check_names, check_tensor
 from ..decomposition import symmetrize
+from .modularity import per_class_accuracy
 
 
 class SharedBasis(nn.Module):
@@ -180,14 +181,6 @@ def class_spread(terms: SharedTerms, class_names: list[str], n_named: int = 2) -
     return pd.DataFrame(rows, index=pd.Index(range(1, len(rows) + 1), name="term (strongest first)"))
 
 
-def per_class_accuracy(logits: Float[Tensor, "n cls"], labels: Tensor) -> Float[Tensor, " cls"]:
-    """The accuracy on each class's inputs (NaN for a class with none)."""
-    check_labels(labels, logits.shape[-1], {"n": len(logits)})
-    correct = (logits.argmax(dim=-1) == labels).double()
-    counts = torch.bincount(labels, minlength=logits.shape[-1]).double()
-    return torch.bincount(labels, weights=correct, minlength=logits.shape[-1]) / counts
-
-
 @torch.no_grad()
 def term_removal(basis: SharedBasis, term: int, h: Float[Tensor, "n in"], labels: Tensor) -> dict:
     """What removing term `term` does: overall accuracy `before` and `after`; the inputs it turns from
@@ -223,5 +216,14 @@ def parafac_relative_error(tensor: Float[Tensor, "cls in in"], rank: int, n_iter
     return float((rebuilt - target).norm() / target.norm())
 
 
-__all__ = ["SharedBasis", "SharedTerms", "class_spread", "cp_decompose", "parafac_relative_error", "per_class_accuracy",
-           "shared_terms", "spread", "tensor_cosine", "term_removal"]
+__all__ = [
+    "SharedBasis",
+    "SharedTerms",
+    "class_spread",
+    "cp_decompose",
+    "parafac_relative_error",
+    "shared_terms",
+    "spread",
+    "tensor_cosine",
+    "term_removal",
+]

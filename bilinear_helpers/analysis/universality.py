@@ -22,7 +22,7 @@ from jaxtyping import Float
 from torch import Tensor, nn
 
 from ..checks import check_counts, check_integer, check_labels, check_number, check_tensor
-from ..models import ImageClassifier, ReLUImageClassifier, accuracy
+from ..models import ReLUImageClassifier, accuracy, check_classifier
 
 
 def covariance_spectrum(rows: Float[Tensor, "n d"]) -> tuple[Float[Tensor, " k"], Float[Tensor, "k d"]]:
@@ -81,7 +81,7 @@ def weight_clipping_accuracy(model: nn.Module, weight: str, basis: Tensor, ks, i
                              labels: Tensor) -> list[float]:
     """Accuracy with the weight matrix `weight` (a key of `model.weight_matrices()`, e.g. "block 0")
     clipped to k basis rows, for each k."""
-    check_model(model)
+    check_classifier(model)
     names = list(model.weight_matrices())
     if weight not in names:
         raise ValueError(f"unknown weight {weight!r}: this model's weight matrices are {names}")
@@ -96,13 +96,6 @@ def weight_clipping_accuracy(model: nn.Module, weight: str, basis: Tensor, ks, i
             matrix.copy_(clip_weight(matrix, basis, k))
             accuracies.append(accuracy(clipped(images), labels))
     return accuracies
-
-
-def check_model(model) -> nn.Module:
-    """`model` if it is one of this package's classifiers; else a TypeError."""
-    if not isinstance(model, ImageClassifier):
-        raise TypeError(f"model must be one of this package's classifiers, got {type(model).__name__}")
-    return model
 
 
 def check_orthonormal(basis: Tensor) -> Tensor:
@@ -124,7 +117,7 @@ def check_ks(ks, basis: Tensor) -> list[int]:
 def block_activations(model: nn.Module, images: Tensor, block: int | None) -> Float[Tensor, "n d"]:
     """What block `block` reads for `images` (block 0: the embedding's output); `block=None`: what
     the readout reads (the last block's output)."""
-    check_model(model)
+    check_classifier(model)
     return model.block_output(images, -1) if block is None else model.block_input(images, block)
 
 
@@ -132,7 +125,7 @@ def block_activations(model: nn.Module, images: Tensor, block: int | None) -> Fl
 def activation_clipping_accuracy(model: nn.Module, block: int, basis: Tensor, ks, images: Tensor,
                                  labels: Tensor) -> list[float]:
     """Accuracy when the input of block `block` is projected on the first k rows of `basis`, for each k."""
-    check_model(model)
+    check_classifier(model)
     h = model.block_input(images, block)
     check_labels(labels, model.d_output, {"n": len(h)})
     check_tensor(f"basis (directions of block {block}'s {h.shape[-1]}-wide input)", basis, "k d", {"d": h.shape[-1]},

@@ -15,7 +15,7 @@ from jaxtyping import Float, Int64
 from torch import Tensor, nn
 
 from ..checks import check_integer, check_number, check_tensor
-from ..models import BilinearImageClassifier, ImageClassifier
+from ..models import BilinearImageClassifier, check_classifier
 
 
 def block_clusters(n_units: int, n_clusters: int) -> Int64[Tensor, " unit"]:
@@ -45,13 +45,6 @@ def clusterability(weight: Float[Tensor, "out inp"], out_clusters: Int64[Tensor,
     return (squared * same).sum() / total
 
 
-def check_clustered(model) -> nn.Module:
-    """`model` if it is one of this package's classifiers; else a TypeError."""
-    if not isinstance(model, ImageClassifier):
-        raise TypeError(f"model must be one of this package's classifiers, got {type(model).__name__}")
-    return model
-
-
 def clustered_weights(model: nn.Module, n_clusters: int) -> list[tuple[Tensor, Tensor, Tensor]]:
     """(live weight, output clusters, input clusters) for every weight the term acts on.
 
@@ -60,7 +53,7 @@ def clustered_weights(model: nn.Module, n_clusters: int) -> list[tuple[Tensor, T
     output o of L and of R share a cluster), and the readout, whose classes are split into
     contiguous clusters too, so that each class reads mostly one cluster.
     """
-    check_clustered(model)
+    check_classifier(model)
     hidden = block_clusters(model.d_hidden, n_clusters)
     weights = model.weight_matrices()
     if isinstance(model, BilinearImageClassifier):
@@ -86,7 +79,7 @@ def clusterability_penalty(strength: float, n_clusters: int):
 
 def model_clusterability(model: nn.Module, n_clusters: int) -> dict[str, float]:
     """C of each weight the term acts on, by name ("block 0", "readout"), as floats."""
-    names = [f"block {i}" for i in range(check_clustered(model).n_layer)]
+    names = [f"block {i}" for i in range(check_classifier(model).n_layer)]
     if isinstance(model, BilinearImageClassifier):
         names.append("readout")
     with torch.no_grad():
