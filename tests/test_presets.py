@@ -17,7 +17,7 @@ def test_every_preset_builds_and_is_named_after_itself(name):
 
 def test_the_preset_list():
     assert set(PRESETS) == {"mnist_baseline", "fmnist_baseline", "two_layer_mnist", "two_layer_fmnist", "paper_mnist",
-                            "group_bilinear", "group_relu"}
+                            "three_layer_mnist", "three_layer_fmnist", "group_bilinear", "group_relu"}
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
@@ -77,6 +77,7 @@ def test_group_presets(name, kind, weight_decay):
 @pytest.mark.parametrize(("dataset", "n_layer", "preset"), [
     ("mnist", 1, "mnist_baseline"), ("fashion_mnist", 1, "fmnist_baseline"),
     ("mnist", 2, "two_layer_mnist"), ("fashion_mnist", 2, "two_layer_fmnist"),
+    ("mnist", 3, "three_layer_mnist"), ("fashion_mnist", 3, "three_layer_fmnist"),
 ])
 def test_preset_for_each_dataset_and_depth(dataset, n_layer, preset):
     assert preset_for(dataset, n_layer) == preset
@@ -99,8 +100,8 @@ def test_unknown_presets_datasets_and_overrides_name_the_fix():
         make_config("mnist_baseline", dataset="emnist")
     with pytest.raises(ConfigError, match=r"unknown dataset 'fmnist' .*choose one of \['fashion_mnist', 'mnist'\]"):
         preset_for("fmnist")
-    with pytest.raises(ConfigError, match=r"n_layer must be in \[1, 3\), got 3"):
-        preset_for("mnist", 3)
+    with pytest.raises(ConfigError, match=r"n_layer must be in \[1, 4\), got 4"):
+        preset_for("mnist", 4)
 
 
 def test_accuracy_bounds():

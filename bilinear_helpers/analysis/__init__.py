@@ -1,5 +1,5 @@
 """Analyses built on a decomposition: convergence, low rank, adversarial masks, image metrics, universality,
-group operations, modularity, features shared across classes.
+group operations, modularity, features shared across classes, the whole network at once.
 
 Each module reads `DecompositionArtifacts` and models; none trains, loads data or plots.
 """
@@ -7,6 +7,16 @@ Each module reads `DecompositionArtifacts` and models; none trains, loads data o
 from .adversarial import AdversarialMasks, adversarial_masks, mask_attack, random_masks_like
 from .bilinear_similarity import function_similarity, match_eigenvectors
 from .convergence import CONVERGENCE_METRICS, convergence_metrics
+from .deep_decomposition import (
+    BlockBasis,
+    activation_pca_bases,
+    greedy_allocation,
+    network_bases,
+    pixel_features,
+    random_bases,
+    truncate_network,
+    truncation_accuracy,
+)
 from .group_weights import (
     check_rebuilt,
     cross_block,
@@ -73,6 +83,7 @@ from .universality import (
 
 __all__ = [
     "AdversarialMasks",
+    "BlockBasis",
     "CONVERGENCE_METRICS",
     "KEY_SIMILARITY",
     "SharedBasis",
@@ -80,6 +91,7 @@ __all__ = [
     "ablate_clusters",
     "ablation_table",
     "activation_clipping_accuracy",
+    "activation_pca_bases",
     "adversarial_masks",
     "block_activations",
     "block_diagonal_share",
@@ -98,6 +110,7 @@ __all__ = [
     "explained_variance",
     "function_similarity",
     "generate_network",
+    "greedy_allocation",
     "hosvd",
     "hosvd_accuracy",
     "hosvd_components",
@@ -116,22 +129,27 @@ __all__ = [
     "mask_attack",
     "match_eigenvectors",
     "model_from_irrep",
+    "network_bases",
     "pair_interaction_matrices",
     "pair_logits",
     "parafac_relative_error",
     "per_class_accuracy",
     "pixel_energy_fraction",
+    "pixel_features",
     "procrustes_alignment",
+    "random_bases",
     "random_masks_like",
     "rank_at",
     "rarely_inked_pixels",
     "restricted_and_excluded_loss",
     "shared_terms",
-    "spread",
     "spectral_clusters",
+    "spread",
     "term_removal",
+    "truncate_network",
     "truncated_accuracy",
     "truncated_logits_by_k",
+    "truncation_accuracy",
     "uninked_pixels",
     "weight_clipping_accuracy",
 ]

@@ -17,6 +17,7 @@ from .base import (
     show_eigenvector,
     to_numpy,
 )
+from .deep_decomposition import plot_network_spectra, plot_network_truncation
 from .eigenvectors import EigenvectorPlotter, plot_eigenvector_grid, plot_eigenvectors_side_by_side
 from .explorer import eigenvector_explorer, plot_explorer_view, show_interactive
 from .groups import (
@@ -72,6 +73,8 @@ __all__ = [
     "plot_marchenko_pastur",
     "plot_matrices",
     "plot_metric_grid",
+    "plot_network_spectra",
+    "plot_network_truncation",
     "plot_prediction",
     "plot_shared_terms",
     "plot_spectra",
