@@ -37,6 +37,13 @@ def _fraction(name: str, value: Any) -> float:
     return value
 
 
+def _share(name: str, value: Any) -> float:
+    value = check_number(name, value, 0.0, 1.0 + 1e-12)
+    if value == 0:
+        raise ConfigError(f"{name} must be above 0 and at most 1, got {value!r}")
+    return value
+
+
 def _list_of(rule: Callable[[str, Any], Any], minimum: int = 1, distinct: bool = False):
     """A rule for a list of at least `minimum` values, each checked by `rule`."""
     def check(name: str, value: Any) -> list:
@@ -101,6 +108,9 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     # shared features
     "cp_ranks": _list_of(_integer(1), distinct=True), "cp_steps": _integer(1),
     "cp_seeds": _list_of(_integer(0, SEED_LIMIT), minimum=2, distinct=True), "n_terms_shown": _integer(1),
+    # the whole network at once
+    "three_layer_steps": _optional(STEPS), "kept_shares": _list_of(_share, distinct=True),
+    "greedy_step": _integer(1), "n_features": _integer(1),
     # modularity
     "n_clusters": _integer(2), "relu_cluster_strength": _number(), "bilinear_cluster_strength": _number(),
 }

@@ -48,10 +48,16 @@ def test_recipe_parameters_carry_the_preset_and_reach_make_config(name):
     assert params["device"] == "auto" and params.get("seed", 0) == 0  # 06 trains several seeds: `seeds`
 
 
-@pytest.mark.parametrize("name", ["01_train", "04_two_layer"])
+@pytest.mark.parametrize("name", ["01_train", "04_two_layer", "10_deep_decomposition"])
 def test_the_two_layer_recipe_has_one_name(name):
     assert parameters(name)["two_layer_steps"] is None
     assert "steps=two_layer_steps" in "\n".join("".join(c["source"]) for c in code_cells(name))
+
+
+def test_the_three_block_recipe_is_the_presets():
+    assert parameters("10_deep_decomposition")["three_layer_steps"] is None
+    source = "\n".join("".join(c["source"]) for c in code_cells("10_deep_decomposition"))
+    assert "preset_for(dataset, n_layer=3), steps=three_layer_steps" in source
 
 
 @pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.name)

@@ -7,16 +7,7 @@ Each module reads `DecompositionArtifacts` and models; none trains, loads data o
 from .adversarial import AdversarialMasks, adversarial_masks, mask_attack, random_masks_like
 from .bilinear_similarity import function_similarity, match_eigenvectors
 from .convergence import CONVERGENCE_METRICS, convergence_metrics
-from .deep_decomposition import (
-    BlockBasis,
-    activation_pca_bases,
-    greedy_allocation,
-    network_bases,
-    pixel_features,
-    random_bases,
-    truncate_network,
-    truncation_accuracy,
-)
+from .deep_decomposition import BlockBasis, network_bases, pixel_features, upstream_grams
 from .group_weights import (
     check_rebuilt,
     cross_block,
@@ -49,6 +40,13 @@ from .modularity import (
     distinct_top_classes,
     per_class_accuracy,
     spectral_clusters,
+)
+from .network_truncation import (
+    activation_pca_bases,
+    greedy_allocation,
+    random_bases,
+    truncate_network,
+    truncation_scores,
 )
 from .shared_features import (
     SharedBasis,
@@ -149,7 +147,8 @@ __all__ = [
     "truncate_network",
     "truncated_accuracy",
     "truncated_logits_by_k",
-    "truncation_accuracy",
+    "truncation_scores",
     "uninked_pixels",
+    "upstream_grams",
     "weight_clipping_accuracy",
 ]

@@ -1,46 +1,15 @@
-"""The whole network at once: bases per block input, the truncated network, and its baselines."""
-
-from itertools import pairwise
+"""Bases of every block input from the weights: orthonormal, ordered, rebuilding the Gram of T, and with
+`upstream=True` weighted by what the layers below put into each direction."""
 
 import pytest
 import torch
 from einops import einsum
 
-from bilinear_helpers import BilinearImageClassifier, ReLUImageClassifier
-from bilinear_helpers.analysis.deep_decomposition import (
-    BlockBasis,
-    activation_pca_bases,
-    greedy_allocation,
-    network_bases,
-    pixel_features,
-    random_bases,
-    truncate_network,
-    truncation_accuracy,
-)
+from bilinear_helpers import ReLUImageClassifier
+from bilinear_helpers.analysis.deep_decomposition import BlockBasis, network_bases, pixel_features, upstream_grams
+from bilinear_helpers.analysis.network_truncation import truncate_network
 
-
-def network(n_layer=2, bias=False, d_hidden=9, d_input=14, d_output=4, seed=0):
-    model = BilinearImageClassifier(d_input=d_input, d_hidden=d_hidden, d_output=d_output, n_layer=n_layer,
-                                    bias=bias, seed=seed).double()
-    with torch.no_grad():  # weights of order one, so every block's output is of the input's size
-        for block in range(n_layer):
-            model.block_weight(block).mul_(3.0)
-    return model
-
-
-def relative_error(a, b):
-    return float((a - b).abs().max() / b.abs().max())
-
-
-@pytest.mark.parametrize("n_layer", [1, 2, 3])
-@pytest.mark.parametrize("bias", [False, True])
-def test_at_full_rank_the_truncated_network_is_the_network(n_layer, bias):
-    model = network(n_layer, bias)
-    x = torch.randn(32, 14, dtype=torch.float64)
-    full = truncate_network(model, [model.d_hidden] * n_layer)
-    with torch.no_grad():
-        assert relative_error(full(x), model(x)) < 1e-10
-    assert type(full) is BilinearImageClassifier and full is not model
+from .networks import network, relative_error
 
 
 @pytest.mark.parametrize("n_layer", [1, 3])
@@ -84,27 +53,6 @@ def test_the_energy_cut_is_the_sum_of_the_discarded_squared_singular_values():
         assert float(lost) == pytest.approx(float(last.singular_values[k:].square().sum()), rel=1e-9, abs=1e-12)
 
 
-@pytest.mark.parametrize(("block", "rank"), [(0, 3), (1, 2), (2, 4)])
-@pytest.mark.parametrize("bias", [False, True])
-def test_a_planted_low_rank_input_is_cut_to_exactly_that_rank_with_no_loss(block, rank, bias):
-    model = network(3, bias)
-    generator = torch.Generator().manual_seed(block)
-    subspace = torch.linalg.qr(torch.randn(9, rank, generator=generator, dtype=torch.float64)).Q  # [d, rank]
-    with torch.no_grad():  # block `block` reads only `rank` directions of its input
-        weight = model.block_weight(block)
-        weight.copy_(weight @ subspace @ subspace.mT)
-    basis = network_bases(model)[block]
-    values = basis.singular_values / basis.singular_values[0]
-    assert int((values > 1e-10).sum()) == rank
-    ks = [9, 9, 9]
-    ks[block] = rank
-    x = torch.randn(16, 14, dtype=torch.float64)
-    with torch.no_grad():
-        assert relative_error(truncate_network(model, ks)(x), model(x)) < 1e-10
-        ks[block] = rank - 1
-        assert relative_error(truncate_network(model, ks)(x), model(x)) > 1e-6  # one fewer is not free
-
-
 def test_pixel_features_read_the_input_as_the_basis_reads_the_embedding():
     model = network(2)
     bases = network_bases(model)
@@ -115,64 +63,63 @@ def test_pixel_features_read_the_input_as_the_basis_reads_the_embedding():
     white = model.block_input(torch.ones(1, 14, dtype=torch.float64), 0)
     assert bool((white @ bases[0].basis.mT > 0).all())  # the sign rule: the all-ones image projects positively
 
-
-def test_pca_and_random_bases_are_orthonormal_and_pca_keeps_the_activation_energy():
-    model = network(2)
-    x = torch.rand(200, 14, dtype=torch.float64)
-    pca, rand = activation_pca_bases(model, x), random_bases(model, seed=3)
-    eye = torch.eye(9, dtype=torch.float64)
-    for basis in [*pca, *rand]:
-        assert torch.allclose(basis @ basis.mT, eye, atol=1e-10)
-    assert torch.equal(random_bases(model, seed=3)[1], rand[1])
-    h = model.block_input(x, 1).detach()
-    for k in (1, 3):  # no k-dimensional basis keeps more of the activations' energy than PCA's
-        assert (h @ pca[1][:k].mT).square().sum() >= (h @ rand[1][:k].mT).square().sum()
-        assert (h @ pca[1][:k].mT).square().sum() >= (h @ network_bases(model)[1].basis[:k].mT).square().sum()
+def test_upstream_grams_are_the_frobenius_products_of_the_pixel_polynomials():
+    model = network(2, d_input=6, d_hidden=5)
+    embedding, left, right = model.embedding_weight, model.left_weight(0), model.right_weight(0)
+    grams = upstream_grams(model)
+    assert torch.allclose(grams[0], embedding @ embedding.mT)
+    # h_1[o] = x^T A_o x with A_o = sym(E^T l_o r_o^T E): the Gram of the A_o under <A, B> = tr(A^T B)
+    a = einsum(embedding.mT @ left.mT, embedding.mT @ right.mT, "i o, j o -> o i j")
+    a = (a + a.mT) / 2
+    assert torch.allclose(grams[1], einsum(a, a, "o i j, p i j -> o p"), atol=1e-10)
 
 
-def test_truncation_accuracy_at_full_rank_is_the_models():
-    model = network(2)
-    x, y = torch.rand(50, 14, dtype=torch.float64), torch.randint(0, 4, (50,))
+@pytest.mark.parametrize("n_layer", [1, 2, 3])
+def test_upstream_bases_are_biorthogonal_and_rebuild_the_network_at_full_rank(n_layer):
+    model = network(n_layer)
+    bases = network_bases(model, upstream=True)
+    x = torch.randn(16, 14, dtype=torch.float64)
+    for basis in bases:
+        assert torch.allclose(basis.basis @ basis.synthesis, torch.eye(9, dtype=torch.float64), atol=1e-8)
+        assert bool((basis.singular_values[:-1] >= basis.singular_values[1:]).all())
     with torch.no_grad():
-        expected = float((model(x).argmax(-1) == y).double().mean())
-    assert truncation_accuracy(model, network_bases(model), [[9, 9], [1, 1]], x, y)[0] == expected
+        assert relative_error(truncate_network(model, [9] * n_layer, bases)(x), model(x)) < 1e-8
 
 
-def test_the_greedy_path_cuts_one_block_by_one_step_at_a_time():
-    model = network(3)
-    x, y = torch.rand(40, 14, dtype=torch.float64), torch.randint(0, 4, (40,))
-    path = greedy_allocation(model, network_bases(model), x, y, step=2, min_kept=3)
-    assert path[0] == [9, 9, 9] and path[-1] == [3, 3, 3]
-    for before, after in pairwise(path):
-        assert sorted(b - a for b, a in zip(before, after, strict=True)) == [0, 0, 2]
+def test_upstream_energy_of_a_one_block_model_is_its_norm_in_pixel_space():
+    model = network(1)
+    basis = network_bases(model, upstream=True)[0]
+    embedding = model.embedding_weight
+    in_pixels = einsum(embedding, basis.interaction_tensor, embedding, "a i, j a b, b k -> j i k")
+    assert float(basis.singular_values.square().sum()) == pytest.approx(float(in_pixels.square().sum()), rel=1e-9)
+
+
+def test_a_direction_the_embedding_never_fills_ranks_last_upstream_only():
+    model = network(2, d_input=20)
+    direction = network_bases(model)[0].basis[0]  # the direction the rest of the network reads most
+    with torch.no_grad():  # the embedding puts nothing into it
+        embedding = model.embedding_weight
+        model.embedding.weight.copy_(embedding - torch.outer(direction, direction @ embedding))
+    plain, upstream = network_bases(model)[0], network_bases(model, upstream=True)[0]
+    assert abs(float(plain.basis[0] @ direction)) == pytest.approx(1.0)  # still first per unit of h_0
+    assert len(upstream.basis) == 8  # a direction no input reaches is not in the upstream basis at all
+    x = torch.randn(16, 20, dtype=torch.float64)
+    with torch.no_grad():  # so cutting it costs nothing
+        assert relative_error(truncate_network(model, [8, 9], [upstream, network_bases(model)[1]])(x), model(x)) < 1e-8
 
 
 def test_bad_arguments_are_named():
-    model = network(2)
-    with pytest.raises(ValueError, match="one count per block \\(2\\), got 3"):
-        truncate_network(model, [3, 3, 3])
-    with pytest.raises(Exception, match="ks"):
-        truncate_network(model, [0, 3])
-    with pytest.raises(Exception, match="ks"):
-        truncate_network(model, [10, 3])
-    with pytest.raises(ValueError, match="list of whole numbers"):
-        truncate_network(model, 3)
-    with pytest.raises(ValueError, match="orthonormal rows"):
-        truncate_network(model, [3, 3], [torch.ones(9, 9, dtype=torch.float64)] * 2)
-    with pytest.raises(ValueError, match="one basis per block"):
-        truncate_network(model, [3, 3], network_bases(model)[:1])
-    with pytest.raises(ValueError, match=r"bases\[0\] has d=4"):
-        truncate_network(model, [3, 3], [torch.eye(4, dtype=torch.float64)] * 2)
     with pytest.raises(TypeError, match="not a BilinearImageClassifier"):
         network_bases(ReLUImageClassifier(d_input=14, d_hidden=9, d_output=4))
-    residual = BilinearImageClassifier(d_input=14, d_hidden=9, d_output=4, residual=True)
     with pytest.raises(ValueError, match="residual"):
-        network_bases(residual)
+        network_bases(network(1).__class__(d_input=14, d_hidden=9, d_output=4, residual=True))
+    with pytest.raises(Exception, match="upstream"):
+        network_bases(network(1), upstream="yes")
+    model = network(2)
     with pytest.raises(Exception, match="count"):
         pixel_features(model, network_bases(model), 0)
-    with pytest.raises(ValueError, match="step"):
-        greedy_allocation(model, network_bases(model), torch.rand(4, 14, dtype=torch.float64),
-                          torch.zeros(4, dtype=torch.long), step=0)
-    with pytest.raises(ValueError, match="labels"):
-        truncation_accuracy(model, network_bases(model), [[3, 3]], torch.rand(4, 14, dtype=torch.float64),
-                            torch.full((4,), 7))
+    with pytest.raises(ValueError, match="network_bases"):
+        pixel_features(model, [torch.eye(9)], 2)
+    with pytest.raises(Exception, match="k must be"):
+        network_bases(model)[0].projector(0)
+    assert isinstance(network_bases(model)[0], BlockBasis)
