@@ -44,6 +44,7 @@ from .modularity import (
 from .network_truncation import (
     activation_pca_bases,
     greedy_allocation,
+    paired_test,
     random_bases,
     truncate_network,
     truncation_scores,
@@ -130,6 +131,7 @@ __all__ = [
     "network_bases",
     "pair_interaction_matrices",
     "pair_logits",
+    "paired_test",
     "parafac_relative_error",
     "per_class_accuracy",
     "pixel_energy_fraction",

@@ -6,12 +6,14 @@ For a network `h_0 = E x`, `h_{l+1} = (L_l h_l) * (R_l h_l)`, logits `U h_n`, go
 whose input-mode Gram `sum_j T_l[j] T_l[j]^T = V diag(s^2) V^T` gives the basis `V` (largest `s`
 first) and the readout of the block below, `W_l = diag(s) V^T` (`W_l^T W_l` is that Gram).
 
-With `upstream=True` the layers below enter too, as in the orthogonalisation step of ODT (Dooms
-et al., 2025): `G_l`, the Gram matrix of `h_l`'s coordinates as polynomials of the pixels
-(Frobenius inner product of their coefficient tensors; `G_0 = E E^T`), weighs the other copy of
-`h_l` in the Gram (`sum_j T_j G T_j`) and whitens the ranking (`C^T (.) C`, `G = C C^T`), so a
-direction the layers below barely fill ranks low. A biased block reads `[h, 1]`: the constant is
-kept, only `h`'s directions are ranked and cut.
+With `upstream=True` the layers below enter too, our construction in the spirit of the
+orthogonalisation step of ODT (Dooms et al., 2025), not its code: `G_l`, the Gram matrix of
+`h_l`'s coordinates as tensor networks over the pixel wires (each block's two inputs symmetrised;
+for the inputs of blocks 0 and 1 this is the Frobenius product of their polynomial coefficients, above that the
+coefficients are not fully symmetrised), weighs the other copy of `h_l` in the Gram
+(`sum_j T_j G T_j`, which is then also what the block below reads) and whitens the ranking
+(`C^T (.) C`, `G = C C^T`), so a direction the layers below barely fill ranks low. A biased block
+reads `[h, 1]`: the constant is kept, only `h`'s directions are ranked and cut.
 """
 
 from __future__ import annotations
@@ -67,11 +69,13 @@ def _block_tensor(model: BilinearImageClassifier, block: int, readout: Tensor) -
 def upstream_grams(model, dtype: torch.dtype = torch.float64, pixel_moment: Tensor | None = None
                    ) -> list[Float[Tensor, "in1 in2"]]:
     """`G_l` per block input (augmented by the constant, Gram 1, with a bias): the Gram matrix of `h_l`'s
-    coordinates as polynomials of the pixels. `G_0 = E E^T`;
+    coordinates as tensor networks over the pixels (module docstring). `G_0 = E E^T`;
     `G_{l+1} = ((L G L^T) * (R G R^T) + (L G R^T) * (R G L^T)) / 2` for `(L h) * (R h)`.
 
     `pixel_moment` `[inp, inp]` (e.g. `E[x x^T]` over images) replaces the identity between pixels:
-    `G_0 = E M E^T`, the second moment of `h_0` on those images; the blocks above still use the formula.
+    `G_0 = E M E^T` is then `h_0`'s second moment on those images (the matrix activation PCA
+    diagonalises at block 0); the blocks above keep the recursion, which is not their activations'
+    second moment.
     """
     model = check_decomposable(model)
     embedding = model.embedding_weight.to(device="cpu", dtype=dtype)

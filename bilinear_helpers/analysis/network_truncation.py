@@ -10,7 +10,8 @@ from __future__ import annotations
 import copy
 
 import torch
-from jaxtyping import Float
+from jaxtyping import Bool, Float
+from scipy.stats import binomtest
 from torch import Tensor
 from torch.nn.functional import cross_entropy
 
@@ -132,3 +133,17 @@ def greedy_allocation(model, bases, images: Tensor, labels: Tensor, step: int, m
         if not trials:
             return path
         path.append(min(trials)[1])
+
+
+def paired_test(first: Bool[Tensor, " batch"], second: Bool[Tensor, " batch"]) -> dict[str, float]:
+    """McNemar's exact test of two classifiers on the same images: `only_first` (b) and `only_second` (c),
+    the images only one of them gets right, and the two-sided binomial p-value of b against b + c."""
+    sizes: dict[str, int] = {}
+    check_tensor("first", first, "batch", sizes)
+    check_tensor("second", second, "batch", sizes)
+    if first.dtype != torch.bool or second.dtype != torch.bool:
+        raise ValueError(f"first and second must be bool tensors (right or wrong per image), got {first.dtype} and "
+                         f"{second.dtype}")
+    only_first, only_second = int((first & ~second).sum()), int((second & ~first).sum())
+    p_value = binomtest(only_first, only_first + only_second, 0.5).pvalue if only_first + only_second else 1.0
+    return {"only_first": only_first, "only_second": only_second, "p_value": float(p_value)}

@@ -31,16 +31,18 @@ def plot_network_truncation(panels: dict, save_as: str | None = None):
     """Test accuracy against the share of hidden dimensions kept, one panel per model:
     `panels[name] = (full_accuracy, {method: (shares kept, accuracies)})`."""
     check_panels("panels", panels)
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.8 * len(panels), 3.6), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels) + 2.6, 3.6), squeeze=False,
+                             layout="constrained")
     for ax, (name, (full_accuracy, curves)) in zip(axes[0], panels.items(), strict=True):
         for method, (shares, accuracies) in check_panels(f"panels[{name!r}] curves", curves).items():
             check_series(f"panels[{name!r}][{method!r}]", shares, accuracies)
             ax.plot(list(shares), list(accuracies), "o-", markersize=4, label=method)
-        ax.axhline(full_accuracy, color="k", linestyle="--", linewidth=1, label=f"full model ({full_accuracy:.3f})")
+        ax.axhline(full_accuracy, color="k", linestyle="--", linewidth=1, label="full model")
         ax.axhline(full_accuracy - 0.01, color="0.5", linestyle=":", linewidth=1, label="one point below")
-        ax.axvline(0.3, color="0.7", linewidth=1)
-        ax.set(xscale="log", xlabel="share of hidden dimensions kept", ylabel="test accuracy", title=name,
+        ax.axvline(0.3, color="0.7", linewidth=1, label="70% removed")
+        ax.set(xscale="log", xlabel="share of hidden dimensions kept", ylabel="test accuracy",
+               title=f"{name} (full model {full_accuracy:.3f})",
                ylim=(max(0.0, full_accuracy - 0.25), min(1.0, full_accuracy + 0.03)))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="lower right")
+    axes[0][-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))  # beside the panels, off the curves
     return maybe_save(fig, save_as)

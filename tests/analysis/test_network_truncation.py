@@ -11,6 +11,7 @@ from bilinear_helpers.analysis.deep_decomposition import network_bases
 from bilinear_helpers.analysis.network_truncation import (
     activation_pca_bases,
     greedy_allocation,
+    paired_test,
     random_bases,
     truncate_network,
     truncation_scores,
@@ -112,3 +113,17 @@ def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="labels"):
         truncation_scores(model, network_bases(model), [[3, 3]], torch.rand(4, 14, dtype=torch.float64),
                           torch.full((4,), 7))
+
+
+def test_the_paired_test_counts_the_images_only_one_gets_right():
+    first = torch.tensor([True, True, True, True, True, False, True])
+    second = torch.tensor([True, False, False, False, False, False, True])
+    result = paired_test(first, second)
+    assert (result["only_first"], result["only_second"]) == (4, 0)
+    assert result["p_value"] == pytest.approx(0.125)  # 2 x 0.5^4, exact
+    assert paired_test(second, first)["p_value"] == result["p_value"]
+    assert paired_test(first, first)["p_value"] == 1.0
+    with pytest.raises(ValueError, match="bool tensors"):
+        paired_test(first.long(), second)
+    with pytest.raises(ValueError, match="batch"):
+        paired_test(first, second[:3])
