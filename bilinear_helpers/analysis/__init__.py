@@ -5,6 +5,7 @@ Each module reads `DecompositionArtifacts` and models; none trains, loads data o
 """
 
 from .adversarial import AdversarialMasks, adversarial_masks, mask_attack, random_masks_like
+from .backdoor import ScanReport, attack_success, model_diff, recover_trigger, trigger_scan
 from .bilinear_similarity import function_similarity, match_eigenvectors
 from .convergence import CONVERGENCE_METRICS, convergence_metrics
 from .deep_decomposition import BlockBasis, network_bases, pixel_features, upstream_grams
@@ -49,6 +50,7 @@ from .network_truncation import (
     truncate_network,
     truncation_scores,
 )
+from .neural_cleanse import anomaly_index, neural_cleanse, reverse_engineer_trigger
 from .shared_features import (
     SharedBasis,
     SharedTerms,
@@ -153,4 +155,12 @@ __all__ = [
     "uninked_pixels",
     "upstream_grams",
     "weight_clipping_accuracy",
+    "ScanReport",
+    "attack_success",
+    "model_diff",
+    "recover_trigger",
+    "trigger_scan",
+    "neural_cleanse",
+    "reverse_engineer_trigger",
+    "anomaly_index",
 ]

@@ -14,6 +14,7 @@ from torch.utils.data import BatchSampler, DataLoader, RandomSampler, Sequential
 
 from ..runtime import resolve_device
 from .images import load_image_dataset
+from .poisoning import plant_trigger, trigger_pattern
 
 
 def _field(section, key: str, default=None):
@@ -82,8 +83,15 @@ def build_image_dataloaders(dataset_cfg, train_cfg, seed: int = 0) -> DatasetBun
     dataset = load_image_dataset(_field(dataset_cfg, "name"), _field(dataset_cfg, "root"))
     device = resolve_device(_field(train_cfg, "device", "auto"))
     batch_size = int(_field(train_cfg, "batch_size"))
+    train_images, train_labels = dataset.train_images, dataset.train_labels
+    if _field(dataset_cfg, "trigger") is not None:  # a backdoor: poison the training images (the test set stays clean)
+        mask, pattern = trigger_pattern(_field(dataset_cfg, "trigger"), tuple(train_images.shape[1:]))
+        poisoned = plant_trigger(train_images, train_labels, mask=mask, pattern=pattern,
+                                 target=_field(dataset_cfg, "poison_target"),
+                                 fraction=_field(dataset_cfg, "poison_fraction"), seed=seed)
+        train_images, train_labels = poisoned.images, poisoned.labels
     (x_train, y_train), (x_val, y_val) = split_validation(
-        dataset.train_images, dataset.train_labels, float(_field(train_cfg, "val_fraction", 0.0)), seed
+        train_images, train_labels, float(_field(train_cfg, "val_fraction", 0.0)), seed
     )
 
     def on_device(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:

@@ -4,6 +4,7 @@ Every function returns its figure and, given `save_as`, saves it into `figures/`
 `base`). Figures read decompositions and analyses; none computes one.
 """
 
+from .backdoor import plot_scan_scores
 from .base import (
     EIGEN_CMAP,
     PNG_DPI,
@@ -87,4 +88,5 @@ __all__ = [
     "show_eigenvector",
     "show_interactive",
     "to_numpy",
+    "plot_scan_scores",
 ]

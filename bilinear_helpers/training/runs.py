@@ -141,6 +141,16 @@ def check_summary(layout: RunLayout, summary: dict) -> dict:
     return summary
 
 
+def _initial_weights(cfg: ExperimentConfig, model: nn.Module) -> nn.Module:
+    """`model` loaded with the best weights of the run `cfg.train.init_run` (a RunError if it is not complete)."""
+    source = RunLayout(RunLayout.for_config(cfg).run_dir.parent / cfg.train.init_run)
+    if not source.is_complete():
+        raise RunError(f"train.init_run names {display_path(source.run_dir)}/, which is not a complete run: train "
+                       "that run first (load_or_train with its config) and pass run.run_dir.name")
+    return model_from_checkpoint(source.best_checkpoint_path, map_location=next(model.parameters()).device,
+                                 model=model).train()
+
+
 def train_run(config: dict | ExperimentConfig) -> TrainedRun:
     """Train the classifier that `config` describes into `data/runs/<run name>/`.
 
@@ -154,6 +164,8 @@ def train_run(config: dict | ExperimentConfig) -> TrainedRun:
     set_seed(cfg.seed)
     bundle = dataloaders_for(cfg)
     model = build_image_classifier(cfg.model, seed=cfg.seed).to(device)
+    if train.init_run is not None:  # fine-tuning: start from another run's best weights (same architecture)
+        model = _initial_weights(cfg, model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=train.lr, weight_decay=train.weight_decay,
                                   betas=(0.9, train.adam_beta2))
     epochs = train.epochs_for(len(bundle.train_loader))

@@ -386,3 +386,26 @@ def test_concurrent_runs_of_one_recipe_all_finish_and_leave_one_complete_run(tin
 def test_is_full_length_needs_runs(runs):
     with pytest.raises(TypeError, match="is_full_length takes one or more TrainedRun"):
         is_full_length(*runs)
+
+
+def test_init_run_starts_from_that_runs_best_weights(tiny_mnist):
+    source = load_or_train(tiny_config())
+    frozen = tiny_config(lr=0.0, weight_decay=0.0, epochs=1)  # no step moves a weight: the start is what comes back
+    frozen["train"]["init_run"] = source.run_dir.name
+    tuned = load_or_train(frozen)
+    for name, weight in source.model.state_dict().items():
+        assert torch.equal(tuned.model.state_dict()[name], weight), name
+    assert tuned.run_dir != source.run_dir
+
+
+def test_init_run_names_a_missing_run_and_refuses_another_architecture(tiny_mnist):
+    missing = tiny_config()
+    missing["train"]["init_run"] = "tiny_00000000"
+    with pytest.raises(RunError, match="not a complete run: train that run first"):
+        load_or_train(missing)
+    source = load_or_train(tiny_config())
+    wider = tiny_config()
+    wider["model"]["d_hidden"] = 32
+    wider["train"]["init_run"] = source.run_dir.name
+    with pytest.raises(CheckpointError):
+        load_or_train(wider)
