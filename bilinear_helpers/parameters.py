@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .catalog import DATASETS, GROUP_FAMILIES, is_group_dataset
+from .catalog import DATASETS, GROUP_FAMILIES, TRIGGERS, is_group_dataset
 from .checks import ConfigError, check_boolean, check_choice, check_integer, check_number, plain
 from .config import SEED_LIMIT, TrainConfig
 
@@ -111,6 +111,10 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     # the whole network at once
     "three_layer_steps": _optional(STEPS), "kept_shares": _list_of(_share, distinct=True),
     "greedy_step": _integer(1), "n_features": _integer(1),
+    # backdoor audit
+    "triggers": _list_of(lambda name, value: check_choice(name, value, sorted(TRIGGERS)), distinct=True),
+    "poison_fraction": _fraction, "poison_target": _integer(0, N_CLASSES), "fine_tune_steps": STEPS,
+    "nc_steps": _integer(1), "nc_images": _integer(1),
     # modularity
     "n_clusters": _integer(2), "relu_cluster_strength": _number(), "bilinear_cluster_strength": _number(),
 }

@@ -21,6 +21,7 @@ RECIPE_NOTEBOOKS = {  # notebook -> the recipe parameters it must take (08's mod
     "06_universality": RECIPE_KEYS,
     "08_modularity": tuple(k for k in RECIPE_KEYS if k != "d_hidden"),
     "09_shared_features": RECIPE_KEYS,
+    "11_backdoor": RECIPE_KEYS,
 }
 INTERNALS = re.compile(r"\.(embed|head|w_l|w_r|bilinear_weights)\b|\.blocks\[|blocks\.0\.|_apply_block")
 
