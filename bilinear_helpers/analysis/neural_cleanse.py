@@ -70,14 +70,16 @@ def _success(model, images: Tensor, mask: Tensor, pattern: Tensor, target: int) 
     return float((model(stamped).argmax(-1) == target).double().mean())
 
 
-def neural_cleanse(model, images: Tensor, steps: int = 300, penalty: float = 0.01, seed: int = 0) -> dict:
+def neural_cleanse(model, images: Tensor, steps: int = 300, penalty: float = 0.01, seed: int = 0,
+                   held_out: Tensor | None = None) -> dict:
     """Every class's reverse-engineered trigger: "masks" `[cls, c, h, w]`, "patterns", their L1 "norms",
-    "success" (the share of `images` each stamp sends to its class), the "anomaly" index of each norm, and
-    the "flagged" classes (anomaly index above ANOMALY_THRESHOLD)."""
+    "success" (the share of `held_out` images, default `images`, each stamp sends to its class), the
+    "anomaly" index of each norm, and the "flagged" classes (anomaly index above ANOMALY_THRESHOLD)."""
     found = [reverse_engineer_trigger(model, images, t, steps, penalty, seed=seed) for t in range(model.d_output)]
     masks = torch.stack([mask for mask, _ in found])
     norms = masks.flatten(1).sum(-1)
     anomaly = anomaly_index(norms.double())
-    success = torch.tensor([_success(model, images, m, p, t) for t, (m, p) in enumerate(found)])
+    scored = images if held_out is None else check_tensor("held_out", held_out, "n c h w", floating=True)
+    success = torch.tensor([_success(model, scored, m, p, t) for t, (m, p) in enumerate(found)])
     return {"masks": masks, "patterns": torch.stack([p for _, p in found]), "norms": norms, "success": success,
             "anomaly": anomaly, "flagged": [int(c) for c in (anomaly > ANOMALY_THRESHOLD).nonzero().flatten()]}
