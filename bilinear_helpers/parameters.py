@@ -96,7 +96,7 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     "save_figures": check_boolean, "all_classes": check_boolean,
     "focus_class": _integer(0, N_CLASSES), "grid_digit": _integer(0, N_CLASSES),
     "example_index": _integer(0), "k": _integer(1), "topk_eigs": _integer(1), "k_match": _integer(1),
-    "max_components": _integer(1), "n_hosvd_shown": _integer(1), "top_k": _integer(1),
+    "max_components": _integer(1), "n_hosvd_shown": _integer(1), "top_k": _optional(_integer(1)),
     "ranks": _list_of(_integer(-(2**31))), "test_noise_std": _number(),
     "grid_weight_decays": _list_of(_number()), "grid_noises": _list_of(_number()),
     "mask_ks": _list_of(_integer(1)), "strengths": _list_of(_number()),
