@@ -126,6 +126,7 @@ class TrainConfig:
     cluster_strength: float = 0.0  # lambda of the clusterability term (loss = CE - lambda C); 0: no term
     init_run: str | None = None  # a run name under data/runs/: start from its best checkpoint (fine-tuning)
     n_clusters: int = 4  # contiguous clusters of hidden units the term rewards (used when cluster_strength > 0)
+    cluster_readout: bool = True  # bilinear models: the term also clusters the readout (classes split contiguously)
 
     def __post_init__(self):
         if self.epochs is None and self.steps is None:
@@ -142,6 +143,7 @@ class TrainConfig:
         object.__setattr__(self, "val_fraction", check_number("train.val_fraction", self.val_fraction, 0.0, 1.0))
         object.__setattr__(self, "eval_every", check_integer("train.eval_every", self.eval_every, 1))
         object.__setattr__(self, "n_clusters", check_integer("train.n_clusters", self.n_clusters, 2))
+        object.__setattr__(self, "cluster_readout", check_boolean("train.cluster_readout", self.cluster_readout))
         if self.init_run is not None and (not isinstance(self.init_run, str) or not self.init_run
                                           or any(c in self.init_run for c in "/\\.") or len(self.init_run) > 120):
             raise ConfigError(f"train.init_run must be the name of a run folder under data/runs/ (such as "
@@ -198,11 +200,12 @@ class ExperimentConfig:
         if self.model.d_input != d_input:
             raise ConfigError(f"model.d_input={self.model.d_input} does not match {self.dataset.name}'s {what} "
                               f"({d_input} values): set d_input={d_input}")
-        clustered = self.model.d_hidden if self.model.kind != "bilinear" else min(self.model.d_hidden, n_classes)
+        splits_classes = self.model.kind == "bilinear" and self.train.cluster_readout
+        clustered = min(self.model.d_hidden, n_classes) if splits_classes else self.model.d_hidden
         if self.train.cluster_strength > 0 and self.train.n_clusters > clustered:  # bilinear: the classes split too
             raise ConfigError(f"train.n_clusters={self.train.n_clusters} is more clusters than the units the term "
                               f"splits ({self.model.d_hidden} hidden units" + (f", {n_classes} classes" if
-                              self.model.kind == "bilinear" else "") + f"): choose at most {clustered}")
+                              splits_classes else "") + f"): choose at most {clustered}")
         if self.model.d_output != n_classes:
             raise ConfigError(f"model.d_output={self.model.d_output} does not match {self.dataset.name}'s "
                               f"{n_classes} classes: set d_output={n_classes}")

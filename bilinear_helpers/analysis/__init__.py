@@ -34,12 +34,15 @@ from .groups import (
 from .image_metrics import hoyer_sparsity, pixel_energy_fraction, rarely_inked_pixels, uninked_pixels
 from .modularity import (
     ablate_clusters,
+    ablation_drops,
     ablation_table,
     block_diagonal_share,
     classwise_accuracy,
+    cluster_energy,
     cluster_shares,
     distinct_top_classes,
     per_class_accuracy,
+    readout_energy,
     spectral_clusters,
 )
 from .network_truncation import (
@@ -90,12 +93,14 @@ __all__ = [
     "SharedBasis",
     "SharedTerms",
     "ablate_clusters",
+    "ablation_drops",
     "ablation_table",
     "activation_clipping_accuracy",
     "activation_pca_bases",
     "adversarial_masks",
     "block_activations",
     "block_diagonal_share",
+    "cluster_energy",
     "character_cube",
     "check_rebuilt",
     "class_spread",
@@ -136,6 +141,7 @@ __all__ = [
     "paired_test",
     "parafac_relative_error",
     "per_class_accuracy",
+    "readout_energy",
     "pixel_energy_fraction",
     "pixel_features",
     "procrustes_alignment",

@@ -144,6 +144,44 @@ def block_diagonal_share(matrices: Float[Tensor, "cls hid hid"], n_clusters: int
     return (squared * same).sum(dim=(-2, -1)) / squared.sum(dim=(-2, -1))
 
 
-__all__ = ["ablate_clusters", "ablation_table", "block_diagonal_share", "classwise_accuracy", "cluster_shares",
-           "per_class_accuracy",
-           "distinct_top_classes", "spectral_clusters"]
+def cluster_energy(matrices: Float[Tensor, "cls hid hid"], n_clusters: int) -> Float[Tensor, "cls k"]:
+    """Share of each `Q_c`'s squared entries in each contiguous cluster's diagonal block,
+    `||Q_c[j, j]||^2 / ||Q_c||^2`; a row sums to `block_diagonal_share`. Its argmax is the
+    cluster a class reads most, found from the weights alone."""
+    check_tensor("matrices", matrices, "cls hid hid", floating=True, finite=True)
+    n_clusters = check_integer("n_clusters", n_clusters, 1, matrices.shape[-1] + 1)
+    squared = matrices.pow(2)
+    if bool((squared.sum(dim=(-2, -1)) == 0).any()):
+        raise ValueError("matrices has an all-zero matrix: its cluster shares are undefined (0 / 0)")
+    one_hot = torch.nn.functional.one_hot(block_clusters(matrices.shape[-1], n_clusters), n_clusters).to(squared)
+    inside = einsum(squared, one_hot, one_hot, "cls hid1 hid2, hid1 k, hid2 k -> cls k")
+    return inside / squared.sum(dim=(-2, -1))[:, None]
+
+
+def readout_energy(model: nn.Module, n_clusters: int) -> Float[Tensor, "cls k"]:
+    """Share of each class's squared readout weight on each contiguous cluster of hidden units,
+    `sum_{o in j} U[c, o]^2 / sum_o U[c, o]^2`: where a class reads, for any classifier."""
+    n_clusters = check_integer("n_clusters", n_clusters, 1, check_classifier(model).d_hidden + 1)
+    squared = model.weight_matrices()["readout"].detach().double().cpu().pow(2)  # [cls, hid]
+    if bool((squared.sum(dim=-1) == 0).any()):
+        raise ValueError("a class has an all-zero readout row: its cluster shares are undefined (0 / 0)")
+    one_hot = torch.nn.functional.one_hot(block_clusters(squared.shape[-1], n_clusters), n_clusters).to(squared)
+    return squared @ one_hot / squared.sum(dim=-1, keepdim=True)
+
+
+def ablation_drops(table: pd.DataFrame, n_clusters: int, class_names: list[str]) -> Float[Tensor, "cls k"]:
+    """Each class's accuracy lost when one cluster is off (`ablation_table` rows), `[class, cluster]`."""
+    n_clusters = check_integer("n_clusters", n_clusters, 1)
+    rows = ["all clusters", *[f"cluster {j} off" for j in range(n_clusters)]]
+    missing = [name for name in [*rows, *class_names] if name not in table.index and name not in table.columns]
+    if missing:
+        raise ValueError(f"the table has no rows or columns {missing}: build it with ablation_table(..., "
+                         f"n_clusters={n_clusters}, class_names=...)")
+    whole = torch.tensor(table.loc["all clusters", class_names].to_numpy(dtype=float))
+    off = torch.tensor(table.loc[rows[1:], class_names].to_numpy(dtype=float))  # [k, cls]
+    return (whole[None, :] - off).T
+
+
+__all__ = ["ablate_clusters", "ablation_drops", "ablation_table", "block_diagonal_share", "classwise_accuracy",
+           "cluster_energy", "cluster_shares", "distinct_top_classes", "per_class_accuracy", "readout_energy",
+           "spectral_clusters"]

@@ -31,6 +31,7 @@ from .groups import (
 from .low_rank import plot_attack_curves, plot_hosvd, plot_metric_grid, plot_truncation_curves
 from .modularity import (
     plot_ablated_spectra,
+    plot_class_cluster_shares,
     plot_classwise_ablation,
     plot_cluster_matrices,
     plot_distinct_classes,
@@ -52,6 +53,7 @@ __all__ = [
     "maybe_save",
     "pixel_grid",
     "plot_ablated_spectra",
+    "plot_class_cluster_shares",
     "plot_attack_curves",
     "plot_block_spectra",
     "plot_block_vs_character",

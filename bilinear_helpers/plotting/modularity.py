@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..checks import check_integer
+from ..checks import check_integer, check_names
 from .base import EIGEN_CMAP, check_panels, maybe_save, to_numpy
 
 
@@ -94,4 +94,28 @@ def plot_ablated_spectra(spectra: dict[str, object], title: str = "", save_as: s
     ax.set(xlabel="eigenvalue rank (descending)", ylabel="λ", title=title)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
+    return maybe_save(fig, save_as)
+
+
+def plot_class_cluster_shares(shares: dict[str, object], class_names: list[str], title: str = "",
+                              save_as: str | None = None):
+    """One heatmap per panel, classes down and clusters across (`[class, cluster]`, e.g.
+    `cluster_energy` or `readout_energy`), each cell printed; one shared 0-1 scale."""
+    check_panels("shares", shares, ndim=2)
+    check_names("class_names", class_names, len(class_names))
+    fig, axes = plt.subplots(1, len(shares), figsize=(2.6 * len(shares) + 0.6, 3.6), layout="constrained",
+                             squeeze=False)
+    for ax, (label, values) in zip(axes[0], shares.items(), strict=True):
+        values = to_numpy(values)
+        if values.shape[0] != len(class_names):
+            raise ValueError(f"panel {label!r} has {values.shape[0]} rows, class_names has {len(class_names)}")
+        image = ax.imshow(values, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+        for (row, col), value in np.ndenumerate(values):
+            ax.text(col, row, f"{value:.2f}", ha="center", va="center", fontsize=6.5,
+                    color="white" if value > 0.6 else "black")
+        ax.set(title=label, xlabel="cluster", xticks=range(values.shape[1]), yticks=range(len(class_names)),
+               yticklabels=class_names)
+    fig.colorbar(image, ax=axes[0, -1], shrink=0.8)
+    if title:
+        fig.suptitle(title)
     return maybe_save(fig, save_as)

@@ -14,7 +14,7 @@ import torch
 from jaxtyping import Float, Int64
 from torch import Tensor, nn
 
-from ..checks import check_integer, check_number, check_tensor
+from ..checks import check_boolean, check_integer, check_number, check_tensor
 from ..models import BilinearImageClassifier, check_classifier
 
 
@@ -45,33 +45,38 @@ def clusterability(weight: Float[Tensor, "out inp"], out_clusters: Int64[Tensor,
     return (squared * same).sum() / total
 
 
-def clustered_weights(model: nn.Module, n_clusters: int) -> list[tuple[Tensor, Tensor, Tensor]]:
+def clustered_weights(model: nn.Module, n_clusters: int, readout: bool = True
+                      ) -> list[tuple[Tensor, Tensor, Tensor]]:
     """(live weight, output clusters, input clusters) for every weight the term acts on.
 
     Hidden units are split into contiguous clusters. ReLU models: every block's Linear weight
     (hidden to hidden). Bilinear models: every block's left and right weights (stacked, so
-    output o of L and of R share a cluster), and the readout, whose classes are split into
-    contiguous clusters too, so that each class reads mostly one cluster.
+    output o of L and of R share a cluster), and, with `readout=True`, the readout, whose
+    classes are split into contiguous clusters too, so that each class reads mostly one
+    cluster (which class reads which cluster is then fixed by hand, not learned).
     """
     check_classifier(model)
+    readout = check_boolean("readout", readout)
     hidden = block_clusters(model.d_hidden, n_clusters)
     weights = model.weight_matrices()
     if isinstance(model, BilinearImageClassifier):
         blocks = [(weights[f"block {i}"], torch.cat([hidden, hidden]), hidden) for i in range(model.n_layer)]
-        readout = (weights["readout"], block_clusters(model.d_output, n_clusters), hidden)
-        return [*blocks, readout]
+        if readout:
+            blocks.append((weights["readout"], block_clusters(model.d_output, n_clusters), hidden))
+        return blocks
     return [(weights[f"block {i}"], hidden, hidden) for i in range(model.n_layer)]
 
 
-def clusterability_penalty(strength: float, n_clusters: int):
-    """The training term `model -> -strength * mean C` over `clustered_weights(model, n_clusters)`,
-    to add to the cross-entropy (`train_one_epoch(..., regularizer=...)`)."""
+def clusterability_penalty(strength: float, n_clusters: int, readout: bool = True):
+    """The training term `model -> -strength * mean C` over `clustered_weights(model, n_clusters,
+    readout)`, to add to the cross-entropy (`train_one_epoch(..., regularizer=...)`)."""
 
     strength = check_number("strength", strength)
     n_clusters = check_integer("n_clusters", n_clusters, 1)
+    readout = check_boolean("readout", readout)
 
     def penalty(model: nn.Module) -> Float[Tensor, ""]:
-        scores = [clusterability(w, out_c, in_c) for w, out_c, in_c in clustered_weights(model, n_clusters)]
+        scores = [clusterability(w, out_c, in_c) for w, out_c, in_c in clustered_weights(model, n_clusters, readout)]
         return -strength * torch.stack(scores).mean()
 
     return penalty

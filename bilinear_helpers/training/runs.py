@@ -171,7 +171,8 @@ def train_run(config: dict | ExperimentConfig) -> TrainedRun:
     epochs = train.epochs_for(len(bundle.train_loader))
     scheduler = build_scheduler(optimizer, train.schedule, epochs)
     hooks = add_layer_noise(model, train.layer_noise) if train.layer_noise > 0 else []
-    regularizer = clusterability_penalty(train.cluster_strength, train.n_clusters) if train.cluster_strength else None
+    regularizer = (clusterability_penalty(train.cluster_strength, train.n_clusters, train.cluster_readout)
+                   if train.cluster_strength else None)
 
     final = RunLayout.for_config(cfg)
     staging = start_staging(final)

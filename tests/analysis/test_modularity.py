@@ -1,17 +1,21 @@
 """Spectral clustering, cluster ablation, max-activating classes, eigenvector cluster shares."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 import bilinear_helpers as bh
 from bilinear_helpers.analysis import (
     ablate_clusters,
+    ablation_drops,
     ablation_table,
     block_diagonal_share,
     classwise_accuracy,
+    cluster_energy,
     cluster_shares,
     distinct_top_classes,
+    readout_energy,
     spectral_clusters,
 )
 from bilinear_helpers.training import block_clusters, clusterability
@@ -100,6 +104,28 @@ def test_a_block_diagonal_bilinear_model_gives_every_eigenvector_to_one_cluster(
     assert torch.allclose(shares.sum(dim=-1), torch.ones(3, 8, dtype=torch.float64))
 
 
+def test_cluster_energy_reads_which_cluster_a_class_uses_from_its_readout():
+    model = bh.BilinearImageClassifier(d_input=8, d_hidden=8, d_output=3, seed=0).double()
+    on = torch.block_diag(torch.ones(4, 4), torch.ones(4, 4)).double()
+    with torch.no_grad():
+        weights = model.weight_matrices()
+        weights["block 0"].mul_(torch.cat([on, on]))
+        weights["readout"][0, 4:] = 0  # class 0 reads cluster 0 only, class 1 cluster 1 only, class 2 both
+        weights["readout"][1, :4] = 0
+    energy = cluster_energy(bh.decompose_bilinear_model(model).interactions, 2)
+    assert energy.shape == (3, 2)
+    assert energy[0].tolist() == pytest.approx([1.0, 0.0]) and energy[1].tolist() == pytest.approx([0.0, 1.0])
+    assert 0.0 < energy[2, 0].item() < 1.0
+    assert torch.allclose(energy.sum(dim=-1), torch.ones(3, dtype=torch.float64))  # block-diagonal: rows sum to 1
+    dense = torch.ones(1, 6, 6, dtype=torch.float64)
+    assert cluster_energy(dense, 2)[0].tolist() == pytest.approx([0.25, 0.25])  # off-diagonal blocks hold the rest
+    assert cluster_energy(dense, 2).sum().item() == pytest.approx(block_diagonal_share(dense, 2).item())
+    with pytest.raises(ValueError, match="all-zero matrix"):
+        cluster_energy(torch.zeros(1, 4, 4), 2)
+    with pytest.raises(ValueError, match=r"n_clusters must be in \[1, 5\), got 5"):
+        cluster_energy(dense[:, :4, :4], 5)
+
+
 def tiny_model():
     return bh.BilinearImageClassifier(d_input=6, d_hidden=4, d_output=3, seed=0)
 
@@ -169,3 +195,24 @@ def test_numpy_and_torch_integers_name_active_clusters():
     expected = ablate_clusters(model, [0], 2)(x)
     for active in ([np.int64(0)], [torch.tensor(0)]):
         torch.testing.assert_close(ablate_clusters(model, active, 2)(x), expected)
+
+
+def test_readout_energy_and_ablation_drops_read_where_a_class_lives():
+    model = bh.ReLUImageClassifier(d_input=6, d_hidden=4, d_output=3, seed=0).double()
+    with torch.no_grad():
+        readout = model.weight_matrices()["readout"]
+        readout[0, 2:] = 0  # class 0 reads cluster 0 only
+        readout[1, :2] = 0  # class 1 reads cluster 1 only
+    energy = readout_energy(model, 2)
+    assert energy[0].tolist() == pytest.approx([1.0, 0.0]) and energy[1].tolist() == pytest.approx([0.0, 1.0])
+    assert torch.allclose(energy.sum(dim=-1), torch.ones(3, dtype=torch.float64))
+    table = pd.DataFrame({"overall": [0.9, 0.5, 0.6], "a": [1.0, 0.2, 0.9], "b": [0.8, 0.8, 0.3]},
+                         index=["all clusters", "cluster 0 off", "cluster 1 off"])
+    drops = ablation_drops(table, 2, ["a", "b"])
+    assert torch.allclose(drops, torch.tensor([[0.8, 0.1], [0.0, 0.5]], dtype=torch.float64))  # [class, cluster]
+    with pytest.raises(ValueError, match=r"the table has no rows or columns \['cluster 2 off'\]"):
+        ablation_drops(table, 3, ["a", "b"])
+    with pytest.raises(ValueError, match="all-zero readout row"):
+        with torch.no_grad():
+            readout[2] = 0
+        readout_energy(model, 2)

@@ -77,3 +77,22 @@ def test_ablated_spectra_sorted_descending():
     assert [line.get_ydata().tolist() for line in curves] == [[3.0, 0.5, 0.0, -2.0], [2.0, 0.0, -0.5, -3.0]]
     assert curves[0].get_xdata().tolist() == [1, 2, 3, 4] and ax.get_title() == "t"
     assert (figures_dir() / "m_spectra.png").stat().st_size > 1000
+
+
+def test_class_cluster_shares_one_heatmap_per_panel_with_printed_cells():
+    shares = torch.tensor([[0.9, 0.1], [0.25, 0.75], [0.5, 0.5]])
+    fig = P.plot_class_cluster_shares({"a": shares, "b": shares.flip(-1)}, ["x", "y", "z"], title="t",
+                                      save_as="m_class_cluster")
+    panels = [ax for ax in fig.axes if ax.get_title() in ("a", "b")]
+    assert len(panels) == 2
+    assert np.allclose(panels[0].images[0].get_array(), shares.numpy())
+    assert [t.get_text() for t in panels[0].texts] == ["0.90", "0.10", "0.25", "0.75", "0.50", "0.50"]
+    assert [t.get_text() for t in panels[0].get_yticklabels()] == ["x", "y", "z"]
+    assert (figures_dir() / "m_class_cluster.png").stat().st_size > 1000
+
+
+def test_class_cluster_shares_rows_must_match_the_classes():
+    import pytest
+
+    with pytest.raises(ValueError, match="panel 'a' has 2 rows, class_names has 3"):
+        P.plot_class_cluster_shares({"a": torch.ones(2, 2)}, ["x", "y", "z"])

@@ -60,6 +60,27 @@ def test_bilinear_models_cluster_left_right_and_readout():
     assert set(model_clusterability(model, 2)) == {"block 0", "block 1", "readout"}
 
 
+def test_a_free_readout_leaves_the_readout_out_of_the_term():
+    model = bh.BilinearImageClassifier(d_input=16, d_hidden=8, d_output=4, n_layer=2, seed=0)
+    weights = clustered_weights(model, 2, readout=False)
+    assert [tuple(w.shape) for w, _, _ in weights] == [(16, 8), (16, 8)]
+    scores = model_clusterability(model, 2)
+    penalty = clusterability_penalty(1.0, 2, readout=False)(model)
+    assert penalty.item() == pytest.approx(-(scores["block 0"] + scores["block 1"]) / 2)
+    config = bh.make_config("mnist_baseline", cluster_strength=1.0, n_clusters=4)
+    free = bh.make_config("mnist_baseline", cluster_strength=1.0, n_clusters=4, cluster_readout=False)
+    assert free.run_name != config.run_name  # a different recipe, a different run
+    assert bh.make_config("mnist_baseline", cluster_readout=True).run_name == bh.make_config("mnist_baseline").run_name
+    # the classes are no longer split, so there may be more clusters than classes
+    bh.make_config("mnist_baseline", d_hidden=32, cluster_strength=1.0, n_clusters=16, cluster_readout=False)
+    with pytest.raises(bh.ConfigError, match="train.n_clusters=16 is more clusters than the units the term splits"):
+        bh.make_config("mnist_baseline", d_hidden=32, cluster_strength=1.0, n_clusters=16)
+    with pytest.raises(bh.ConfigError, match="train.cluster_readout must be True or False, got 'no'"):
+        bh.make_config("mnist_baseline", cluster_readout="no")
+    with pytest.raises(bh.ConfigError, match="readout must be True or False, got 1"):
+        clustered_weights(model, 2, readout=1)
+
+
 def test_relu_models_cluster_their_blocks_only():
     model = bh.ReLUImageClassifier(d_input=16, d_hidden=8, d_output=4, n_layer=2, seed=0)
     assert [w for w, _, _ in clustered_weights(model, 2)] == [model.weight_matrices()["block 0"],
