@@ -59,14 +59,14 @@ def test_the_published_recipes():
         assert cfg.train.steps == 3000 and cfg.train.epochs is None and cfg.train.weight_decay == 1.0
 
 
-@pytest.mark.parametrize(("name", "kind", "weight_decay"), [("group_bilinear", "bilinear", 3.0),
-                                                            ("group_relu", "relu", 1.0)])
-def test_group_presets(name, kind, weight_decay):
+@pytest.mark.parametrize(("name", "kind", "weight_decay", "steps"), [("group_bilinear", "bilinear", 3.0, 2000),
+                                                                     ("group_relu", "relu", 1.0, 3000)])
+def test_group_presets(name, kind, weight_decay, steps):
     cfg = make_config(name)
     assert (cfg.dataset.name, cfg.dataset.train_fraction) == ("C59", 0.8)
     assert (cfg.model.kind, cfg.model.d_input, cfg.model.d_hidden, cfg.model.d_output) == (kind, 118, 64, 59)
     train = cfg.train
-    assert (train.steps, train.full_steps, train.lr, train.adam_beta2, train.schedule) == (4000, 4000, 3e-3, 0.98,
+    assert (train.steps, train.full_steps, train.lr, train.adam_beta2, train.schedule) == (steps, steps, 1e-2, 0.98,
                                                                                             "constant")
     assert (train.val_fraction, train.eval_every, train.weight_decay) == (0.0, 25, weight_decay)
     assert train.batch_size >= 59 * 59  # full batch

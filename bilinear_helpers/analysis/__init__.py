@@ -9,6 +9,7 @@ from .backdoor import ScanReport, attack_success, model_diff, recover_trigger, t
 from .bilinear_similarity import function_similarity, match_eigenvectors
 from .convergence import CONVERGENCE_METRICS, convergence_metrics
 from .deep_decomposition import BlockBasis, network_bases, pixel_features, upstream_grams
+from .group_circuits import generic_unit_vector, matrix_element_cube, model_from_matrix_element
 from .group_weights import (
     check_rebuilt,
     cross_block,
@@ -26,6 +27,7 @@ from .groups import (
     KEY_SIMILARITY,
     character_cube,
     explained_variance,
+    hidden_restricted_and_excluded_loss,
     key_irreps,
     logit_similarity,
     pair_logits,
@@ -116,6 +118,8 @@ __all__ = [
     "explained_variance",
     "function_similarity",
     "generate_network",
+    "generic_unit_vector",
+    "hidden_restricted_and_excluded_loss",
     "greedy_allocation",
     "hosvd",
     "hosvd_accuracy",
@@ -131,10 +135,12 @@ __all__ = [
     "logit_similarity",
     "logits_from_interactions",
     "marchenko_pastur_density",
+    "matrix_element_cube",
     "marchenko_pastur_edge",
     "mask_attack",
     "match_eigenvectors",
     "model_from_irrep",
+    "model_from_matrix_element",
     "network_bases",
     "pair_interaction_matrices",
     "pair_logits",

@@ -11,6 +11,8 @@ The weight view (bilinear models only) is in `group_weights`.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from jaxtyping import Float
 from torch import Tensor
@@ -113,5 +115,40 @@ def restricted_and_excluded_loss(logits: Float[Tensor, "a b c"], task: GroupTask
             "restricted_accuracy": (restricted.argmax(dim=-1) == group.table).double().mean().item()}
 
 
-__all__ = ["KEY_SIMILARITY", "character_cube", "explained_variance", "key_irreps", "logit_similarity", "pair_logits",
-           "restricted_and_excluded_loss"]
+@torch.no_grad()
+def hidden_restricted_and_excluded_loss(model: torch.nn.Module, task: GroupTask, irreps: list[str]) -> dict:
+    """The paper's version: the same losses with the hidden activations projected instead of the logits.
+
+    Each hidden unit's activation over all pairs, `h(a, b)`, is split into its projection on
+    the functions `(a, b) -> rho(ab)_ij` of the `irreps` (plus the constant, which both keep)
+    and the rest. "restricted": the readout of the projection, on all pairs; "excluded": the
+    readout of the activations with the projection removed, on the training pairs; beside
+    them "train", "test" and "restricted_accuracy" (all pairs), as in `restricted_and_excluded_loss`.
+    """
+    group = check_task(task).group
+    irreps = check_irreps(group, irreps)
+    model = check_classifier(model).eval()
+    device = next(model.parameters()).device
+    hidden = model.block_output(task.inputs.to(device), -1).double().cpu()  # [pair, hid], pairs in (a, b) order
+    constant = torch.ones(group.order, 1, dtype=torch.float64)
+    elements = torch.cat([constant, *[group.matrix_elements(name).double() for name in irreps]], dim=1)
+    u, s, _ = torch.linalg.svd(elements, full_matrices=False)
+    basis = u[:, s > 1e-8 * s.max()][group.table.flatten()] / math.sqrt(group.order)  # [pair, span], orthonormal
+    mean = hidden.mean(dim=0, keepdim=True)
+    restricted = basis @ (basis.T @ hidden)  # holds the mean: the constant is in the basis
+    excluded = hidden - restricted + mean
+    readout = model.readout.weight.detach().double().cpu()
+    labels = task.labels
+
+    def loss(h, index):
+        logits = h[index] @ readout.T
+        return F.cross_entropy(logits, labels[index]).item()
+
+    everything = torch.arange(len(labels))
+    return {"restricted": loss(restricted, everything), "excluded": loss(excluded, task.train_index),
+            "train": loss(hidden, task.train_index), "test": loss(hidden, task.test_index),
+            "restricted_accuracy": ((restricted @ readout.T).argmax(dim=-1) == labels).double().mean().item()}
+
+
+__all__ = ["KEY_SIMILARITY", "character_cube", "explained_variance", "hidden_restricted_and_excluded_loss",
+           "key_irreps", "logit_similarity", "pair_logits", "restricted_and_excluded_loss"]

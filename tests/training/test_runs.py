@@ -282,7 +282,7 @@ def test_a_group_table_run_trains_is_cached_and_reloads_the_same_model(isolated_
     metrics = run.metrics()
     assert metrics["epoch"].tolist() == [1, 25, 50, 75, 100]  # the held-out curve, every 25 steps
     assert metrics["train_acc"].iloc[-1] > metrics["train_acc"].iloc[0]
-    assert not run.is_full_length and run.config.train.full_steps == 4000
+    assert not run.is_full_length and run.config.train.full_steps == 2000
     task = bh.group_task(bh.make_group("S4"), 0.8, seed=0)
     with torch.no_grad():
         logits = run.model(task.inputs)
