@@ -123,7 +123,10 @@ def hidden_restricted_and_excluded_loss(model: torch.nn.Module, task: GroupTask,
     the functions `(a, b) -> rho(ab)_ij` of the `irreps` (plus the constant, which both keep)
     and the rest. "restricted": the readout of the projection, on all pairs; "excluded": the
     readout of the activations with the projection removed, on the training pairs; beside
-    them "train", "test" and "restricted_accuracy" (all pairs), as in `restricted_and_excluded_loss`.
+    them "train", "test" and "restricted_accuracy" (all pairs), as in `restricted_and_excluded_loss`,
+    and "span_share": the share of the logits' variance (centred over c, as for `logit_similarity`)
+    in the irreps' matrix elements: at least the characters' `explained_variance`, and 1 when
+    the irreps hold everything, whatever mix of their matrix elements the model computes.
     """
     group = check_task(task).group
     irreps = check_irreps(group, irreps)
@@ -144,10 +147,17 @@ def hidden_restricted_and_excluded_loss(model: torch.nn.Module, task: GroupTask,
         logits = h[index] @ readout.T
         return F.cross_entropy(logits, labels[index]).item()
 
+    logits = hidden @ readout.T
+    centred = logits - logits.mean(dim=-1, keepdim=True)  # centred over c, as logit_similarity does
+    if float(centred.abs().max()) == 0:
+        raise ValueError("the logits are the same for every output: there is nothing to split among irreps")
+    in_span = (restricted - mean) @ readout.T  # the irreps' part alone (the constant removed again)
+    in_span = in_span - in_span.mean(dim=-1, keepdim=True)
     everything = torch.arange(len(labels))
     return {"restricted": loss(restricted, everything), "excluded": loss(excluded, task.train_index),
             "train": loss(hidden, task.train_index), "test": loss(hidden, task.test_index),
-            "restricted_accuracy": ((restricted @ readout.T).argmax(dim=-1) == labels).double().mean().item()}
+            "restricted_accuracy": ((restricted @ readout.T).argmax(dim=-1) == labels).double().mean().item(),
+            "span_share": (in_span.pow(2).sum() / centred.pow(2).sum()).item()}
 
 
 __all__ = ["KEY_SIMILARITY", "character_cube", "explained_variance", "hidden_restricted_and_excluded_loss",

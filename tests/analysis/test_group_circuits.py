@@ -48,7 +48,11 @@ def test_the_vector_is_checked_and_normalised():
     group = bh.make_group("S4")
     u = torch.tensor([3.0, 0.0, 4.0], dtype=torch.float64)
     cube = matrix_element_cube(group, "standard", u)
-    assert cube[0, 0, 0].item() == pytest.approx(1.0)  # a b c^-1 = e: u^T u = 1 after normalising
+    assert cube[0, 0, 0].item() == pytest.approx(1.0)  # b c^-1 a = e: u^T u = 1 after normalising
+    a, b, c = 3, 5, 7
+    g = group.table[group.table[b, group.inverse[c]], a]  # b c^-1 a
+    rho = group.irreps["standard"].double()
+    assert cube[a, b, c].item() == pytest.approx((u @ rho[g] @ u).item() / 25)
     with pytest.raises(ValueError, match=r"vector has d=2 \(shape \(2,\), axes \[d\]\) but d=3 elsewhere"):
         model_from_matrix_element(group, "standard", torch.ones(2))
     with pytest.raises(ValueError, match="vector is zero"):
@@ -66,12 +70,17 @@ def test_hidden_losses_keep_everything_with_the_right_irrep_and_nothing_without_
     model = build(group, "standard", scale=5.0)
     losses = hidden_restricted_and_excluded_loss(model, task, ["standard"])
     full = torch.nn.functional.cross_entropy(pair_logits(model, task).reshape(-1, group.order), task.labels).item()
-    assert losses["restricted"] == pytest.approx(full, rel=1e-4, abs=1e-6)
+    if build is model_from_irrep:
+        assert losses["restricted"] == pytest.approx(full, rel=1e-4, abs=1e-6)
     assert losses["restricted_accuracy"] == 1.0
-    assert losses["excluded"] == pytest.approx(math.log(group.order), rel=1e-4)  # nothing left but the constant
+    if build is model_from_irrep:  # a character is a function of ab: the span holds all of it
+        assert losses["span_share"] == pytest.approx(1.0, abs=1e-6)
+        assert losses["excluded"] == pytest.approx(math.log(group.order), rel=1e-4)  # nothing left but the constant
+    else:  # u^T rho(b c^-1 a) u: only its character part, 1/d of it, depends on ab alone
+        assert losses["span_share"] == pytest.approx(1 / 3, abs=1e-5)
     wrong = hidden_restricted_and_excluded_loss(model, task, ["2d"])
     assert wrong["excluded"] == pytest.approx(losses["train"], rel=1e-4, abs=1e-6)  # removing 2d removes nothing
-    assert wrong["restricted_accuracy"] < 0.5
+    assert wrong["restricted_accuracy"] < 0.5 and wrong["span_share"] == pytest.approx(0.0, abs=1e-6)
 
 
 def test_hidden_and_logit_losses_agree_for_a_trained_like_mixture():
