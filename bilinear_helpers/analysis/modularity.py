@@ -169,6 +169,26 @@ def readout_energy(model: nn.Module, n_clusters: int) -> Float[Tensor, "cls k"]:
     return squared @ one_hot / squared.sum(dim=-1, keepdim=True)
 
 
+@torch.no_grad()
+def cluster_logit_contributions(model: nn.Module, images: Tensor, labels: Int64[Tensor, " n"], n_clusters: int
+                                ) -> Float[Tensor, "cls k"]:
+    """How much each cluster of the last block's units adds to each class's logit on that
+    class's own images: the mean over images of class c of `sum_{o in cluster j} U[c, o] g_o(x)`,
+    with g what the readout reads. Exact for any classifier: the k entries of a row sum to the
+    class's mean logit on its own images."""
+    n_clusters = check_integer("n_clusters", n_clusters, 1, check_classifier(model).d_hidden + 1)
+    sizes: dict[str, int] = {}
+    check_tensor("images", images, "n ...", sizes)
+    check_labels(labels, model.d_output, sizes)
+    model.eval()
+    readout = model.weight_matrices()["readout"].detach().double().cpu()  # [cls, hid]
+    hidden = model.block_output(images.to(next(model.parameters()).device), -1).double().cpu()  # [n, hid]
+    one_hot = torch.nn.functional.one_hot(block_clusters(model.d_hidden, n_clusters), n_clusters).to(hidden)
+    parts = einsum(hidden, readout, one_hot, "n hid, cls hid, hid k -> n cls k")
+    rows = [parts[labels == c, c].mean(dim=0) for c in range(model.d_output)]  # NaN rows for absent classes
+    return torch.stack(rows)
+
+
 def ablation_drops(table: pd.DataFrame, n_clusters: int, class_names: list[str]) -> Float[Tensor, "cls k"]:
     """Each class's accuracy lost when one cluster is off (`ablation_table` rows), `[class, cluster]`."""
     n_clusters = check_integer("n_clusters", n_clusters, 1)
@@ -183,5 +203,5 @@ def ablation_drops(table: pd.DataFrame, n_clusters: int, class_names: list[str])
 
 
 __all__ = ["ablate_clusters", "ablation_drops", "ablation_table", "block_diagonal_share", "classwise_accuracy",
-           "cluster_energy", "cluster_shares", "distinct_top_classes", "per_class_accuracy", "readout_energy",
-           "spectral_clusters"]
+           "cluster_energy", "cluster_logit_contributions", "cluster_shares", "distinct_top_classes",
+           "per_class_accuracy", "readout_energy", "spectral_clusters"]

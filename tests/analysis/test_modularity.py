@@ -13,6 +13,7 @@ from bilinear_helpers.analysis import (
     block_diagonal_share,
     classwise_accuracy,
     cluster_energy,
+    cluster_logit_contributions,
     cluster_shares,
     distinct_top_classes,
     readout_energy,
@@ -216,3 +217,20 @@ def test_readout_energy_and_ablation_drops_read_where_a_class_lives():
         with torch.no_grad():
             readout[2] = 0
         readout_energy(model, 2)
+
+
+@pytest.mark.parametrize("cls", [bh.BilinearImageClassifier, bh.ReLUImageClassifier])
+def test_cluster_logit_contributions_add_up_to_each_class_s_own_logit(cls):
+    model = cls(d_input=6, d_hidden=4, d_output=3, seed=0)
+    with torch.no_grad():
+        model.weight_matrices()["readout"][0, 2:] = 0  # class 0 reads cluster 0 only
+    images = torch.randn(30, 6, generator=torch.Generator().manual_seed(1))
+    labels = torch.arange(30) % 3
+    parts = cluster_logit_contributions(model, images, labels, 2)
+    assert parts.shape == (3, 2) and parts[0, 1].item() == 0.0
+    with torch.no_grad():
+        logits = model(images).double()
+    own = torch.stack([logits[labels == c, c].mean() for c in range(3)])
+    assert torch.allclose(parts.sum(dim=-1), own, atol=1e-5)
+    with pytest.raises(ValueError, match="labels"):
+        cluster_logit_contributions(model, images, labels[:5], 2)
