@@ -6,7 +6,7 @@ Each module reads `DecompositionArtifacts` and models; none trains, loads data o
 
 from .adversarial import AdversarialMasks, adversarial_masks, mask_attack, random_masks_like
 from .backdoor import ScanReport, attack_success, model_diff, recover_trigger, trigger_scan
-from .bilinear_similarity import function_similarity, match_eigenvectors
+from .bilinear_similarity import function_similarity, logit_correlation, match_eigenvectors, subspace_overlap
 from .convergence import CONVERGENCE_METRICS, convergence_metrics
 from .deep_decomposition import BlockBasis, network_bases, pixel_features, upstream_grams
 from .group_circuits import generic_unit_vector, matrix_element_cube, model_from_matrix_element
@@ -134,6 +134,7 @@ __all__ = [
     "key_irrep_share",
     "key_irreps",
     "linear_init_variance",
+    "logit_correlation",
     "logit_similarity",
     "logits_from_interactions",
     "marchenko_pastur_density",
@@ -161,6 +162,7 @@ __all__ = [
     "shared_terms",
     "spectral_clusters",
     "spread",
+    "subspace_overlap",
     "term_removal",
     "truncate_network",
     "truncated_accuracy",

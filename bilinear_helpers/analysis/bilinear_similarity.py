@@ -83,3 +83,34 @@ def function_similarity(model_a: nn.Module, model_b: nn.Module, mean: Tensor | N
         raise ValueError("an output has no variance over these inputs (a zero readout row, or a cov that hides it): "
                          "its correlation is undefined")
     return covariance(q_a, e_a, q_b, e_b) / torch.sqrt(var_a[:, None] * var_b[None, :])
+
+
+def subspace_overlap(pixels_a: Float[Tensor, "k inp"], pixels_b: Float[Tensor, "k inp"]) -> Float[Tensor, " k"]:
+    """Cosines of the principal angles between the spans of two sets of pixel-space vectors, largest
+    first: all 1 when the spans agree even if the vectors within them are rotated."""
+    sizes: dict[str, int] = {}
+    check_tensor("pixels_a", pixels_a, "k inp", sizes, floating=True, finite=True)
+    check_tensor("pixels_b", pixels_b, "k inp", sizes, floating=True, finite=True)
+    bases = []
+    for key, rows in (("pixels_a", pixels_a), ("pixels_b", pixels_b)):
+        q, r = torch.linalg.qr(rows.detach().double().T)
+        if bool((r.diagonal().abs() < 1e-10 * r.diagonal().abs().max()).any()):
+            raise ValueError(f"{key} has linearly dependent rows: they span fewer than {len(rows)} directions")
+        bases.append(q)
+    return torch.linalg.svdvals(bases[0].T @ bases[1]).clamp(max=1.0)
+
+
+@torch.no_grad()
+def logit_correlation(model_a: nn.Module, model_b: nn.Module, images: Tensor) -> Float[Tensor, "cls_a cls_b"]:
+    """The empirical correlation, over `images`, of every logit of model a with every logit of model b:
+    what `function_similarity` computes in closed form from the inputs' mean and covariance."""
+    check_tensor("images", images, "n ...", floating=True, finite=True)
+    if len(images) < 2:
+        raise ValueError("a correlation needs at least 2 images")
+    logits = []
+    for model in (model_a, model_b):
+        model = check_decomposable(model).eval()
+        parameter = next(model.parameters())
+        logits.append(model(images.to(parameter.device, parameter.dtype)).double().cpu())
+    a, b = (x - x.mean(dim=0) for x in logits)
+    return (a.T @ b) / torch.outer(a.norm(dim=0), b.norm(dim=0))

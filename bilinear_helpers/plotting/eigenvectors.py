@@ -39,11 +39,17 @@ def plot_eigenvector_grid(artifacts: DecompositionArtifacts, k: int = 3, classes
 
 
 def plot_eigenvectors_side_by_side(artifacts_by_label: dict, rank: int = -1, classes=None,
-                                   save_as: str | None = None):
-    """One eigenvector (by ascending rank: -1 the most positive) of every class, a row per model."""
+                                   align_to: str | None = None, save_as: str | None = None):
+    """One eigenvector (by ascending rank: -1 the most positive) of every class, a row per model.
+
+    An eigenvector's sign is arbitrary; with `align_to` (a label) every other row's image is
+    flipped where that makes its dot product with the same class in that row positive, and
+    its title says "flipped", so the eye compares what |cos| compares."""
     if not isinstance(artifacts_by_label, dict) or not artifacts_by_label:
         raise ValueError("artifacts_by_label must map at least one label to its DecompositionArtifacts")
     labels = list(artifacts_by_label)
+    if align_to is not None and align_to not in artifacts_by_label:
+        raise ValueError(f"align_to={align_to!r} is not one of the labels {labels}")
     first = artifacts_by_label[labels[0]]
     classes = check_indices("classes", classes, first.num_outputs)
     rank = check_integer("rank", rank, -first.width, first.width)
@@ -53,8 +59,11 @@ def plot_eigenvectors_side_by_side(artifacts_by_label: dict, rank: int = -1, cla
         art = artifacts_by_label[label]
         names = art.names()
         for col, c in enumerate(classes):
-            show_eigenvector(axes[row, col], _pixels(art)[c, rank],
-                             f"{names[c]}: λ={float(art.eigenvalues[c, rank]):+.2f}")
+            pixels = _pixels(art)[c, rank]
+            flipped = align_to is not None and label != align_to and float(
+                pixels.double() @ _pixels(artifacts_by_label[align_to])[c, rank].double()) < 0
+            show_eigenvector(axes[row, col], -pixels if flipped else pixels,
+                             f"{names[c]}: λ={float(art.eigenvalues[c, rank]):+.2f}" + (", flipped" if flipped else ""))
         axes[row, 0].set_ylabel(label, fontsize=10)
     return maybe_save(fig, save_as)
 

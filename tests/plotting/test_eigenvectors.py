@@ -1,6 +1,7 @@
 """Pixel-space eigenvectors: a grid per class, one rank across models, and one output read in detail."""
 
 import matplotlib
+import numpy as np
 import pytest
 import torch
 
@@ -87,3 +88,17 @@ def test_pixel_plots_need_pixel_space_eigenvectors():
         P.plot_eigenvectors_side_by_side({"deep": deep})
     with pytest.raises(ValueError, match="not in pixel space"):
         P.EigenvectorPlotter(deep)
+
+
+def test_side_by_side_flips_rows_to_agree_with_the_reference():
+    model = BilinearImageClassifier(d_input=16, d_hidden=6, d_output=2, seed=0)
+    art = decompose_bilinear_model(model)
+    flipped = decompose_bilinear_model(model)
+    flipped.pixel_eigenvectors = -flipped.pixel_eigenvectors  # the same eigenvectors, opposite signs
+    fig = P.plot_eigenvectors_side_by_side({"a": art, "b": flipped}, align_to="a")
+    titles = [ax.get_title() for ax in fig.axes]
+    assert sum("flipped" in t for t in titles) == 2  # both classes of row b, none of row a
+    shown = [ax.images[0].get_array() for ax in fig.axes]
+    assert np.allclose(shown[0], shown[2]) and np.allclose(shown[1], shown[3])
+    with pytest.raises(ValueError, match="align_to='c' is not one of the labels"):
+        P.plot_eigenvectors_side_by_side({"a": art}, align_to="c")
