@@ -57,6 +57,7 @@ from .training import (
     model_from_checkpoint,
     weight_decay_factor,
 )
+from .uncertainty import accuracy_difference, accuracy_standard_error
 
 __all__ = [
     "PRESETS",
@@ -69,6 +70,8 @@ __all__ = [
     "ReLUMLP",
     "TrainedRun",
     "accuracy",
+    "accuracy_difference",
+    "accuracy_standard_error",
     "analysis",
     "block_clusters",
     "build_image_classifier",

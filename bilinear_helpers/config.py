@@ -39,7 +39,9 @@ class DatasetConfig:
     repository's `data/`); `train_fraction`: for a group, the seeded share of its |G|^2 pairs
     used for training (the rest is the test set). `trigger` (a key of `TRIGGERS`) poisons the
     training images: `poison_fraction` of those not of class `poison_target` get the trigger
-    stamped and are relabelled `poison_target` (the test set stays clean)."""
+    stamped and are relabelled `poison_target` (the test set stays clean). `train_images`
+    (images only; None: all) trains on that many training images, the same number from each
+    class, drawn once with a fixed seed so that every run seed sees the same subset."""
 
     name: str = "mnist"
     root: str | None = None
@@ -47,6 +49,7 @@ class DatasetConfig:
     trigger: str | None = None
     poison_fraction: float = 0.1
     poison_target: int = 0
+    train_images: int | None = None
 
     def __post_init__(self):
         if not isinstance(self.name, str) or (self.name not in DATASETS and parse_group_name(self.name) is None):
@@ -66,6 +69,16 @@ class DatasetConfig:
             raise ConfigError(f"dataset.poison_fraction must be above 0, got {poison!r}")
         object.__setattr__(self, "poison_fraction", poison)
         object.__setattr__(self, "poison_target", check_integer("dataset.poison_target", self.poison_target, 0))
+        if self.train_images is not None:
+            if self.name not in DATASETS:
+                raise ConfigError(f"dataset.train_images subsamples images; {self.name} is a group table: use "
+                                  "train_fraction for its share of pairs")
+            classes = len(DATASETS[self.name].class_names)
+            count = check_integer("dataset.train_images", self.train_images, classes)
+            if count % classes:
+                raise ConfigError(f"dataset.train_images={count} does not split evenly over {self.name}'s {classes} "
+                                  f"classes: choose a multiple of {classes}, e.g. {count - count % classes}")
+            object.__setattr__(self, "train_images", count)
         if self.trigger is not None:
             if self.name not in DATASETS:
                 raise ConfigError(f"dataset.trigger poisons images; {self.name} is a group table: leave it out")
@@ -282,6 +295,7 @@ FLAT_KEYS: dict[str, tuple[str | None, str]] = {
     "trigger": ("dataset", "trigger"),
     "poison_fraction": ("dataset", "poison_fraction"),
     "poison_target": ("dataset", "poison_target"),
+    "train_images": ("dataset", "train_images"),
     "seed": (None, "seed"),
     "experiment_name": (None, "experiment_name"),
 }

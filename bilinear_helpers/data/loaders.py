@@ -73,6 +73,25 @@ def split_validation(
     return (images[train_idx], labels[train_idx]), (images[val_idx], labels[val_idx])
 
 
+def balanced_subset(labels: Tensor, count: int, n_classes: int, seed: int = 0) -> Tensor:
+    """Sorted indices of `count` training images, `count / n_classes` from each class, drawn with
+    `seed` (fixed, so that runs of different seeds share the subset); a ValueError naming the
+    class that has too few."""
+    per_class, remainder = divmod(count, n_classes)
+    if remainder or per_class < 1:
+        raise ValueError(f"cannot draw {count} images evenly from {n_classes} classes: choose a multiple of "
+                         f"{n_classes}")
+    generator = torch.Generator().manual_seed(seed)
+    chosen = []
+    for c in range(n_classes):
+        members = (labels == c).nonzero().flatten()
+        if len(members) < per_class:
+            raise ValueError(f"dataset.train_images={count} needs {per_class} images of class {c}, the training set "
+                             f"has {len(members)}: choose at most {n_classes * int(torch.bincount(labels).min())}")
+        chosen.append(members[torch.randperm(len(members), generator=generator)[:per_class]])
+    return torch.cat(chosen).sort().values
+
+
 def build_image_dataloaders(dataset_cfg, train_cfg, seed: int = 0) -> DatasetBundle:
     """Train, validation and test loaders for the config sections `dataset` and `train`.
 
@@ -84,6 +103,9 @@ def build_image_dataloaders(dataset_cfg, train_cfg, seed: int = 0) -> DatasetBun
     device = resolve_device(_field(train_cfg, "device", "auto"))
     batch_size = int(_field(train_cfg, "batch_size"))
     train_images, train_labels = dataset.train_images, dataset.train_labels
+    if _field(dataset_cfg, "train_images") is not None:  # the same subset for every run seed
+        kept = balanced_subset(train_labels, int(_field(dataset_cfg, "train_images")), len(dataset.class_names))
+        train_images, train_labels = train_images[kept], train_labels[kept]
     if _field(dataset_cfg, "trigger") is not None:  # a backdoor: poison the training images (the test set stays clean)
         mask, pattern = trigger_pattern(_field(dataset_cfg, "trigger"), tuple(train_images.shape[1:]))
         poisoned = plant_trigger(train_images, train_labels, mask=mask, pattern=pattern,
