@@ -90,6 +90,7 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     "input_noise_std": _optional(_number()), "two_layer_steps": _optional(STEPS),
     "seed": _integer(0, SEED_LIMIT), "seeds": _list_of(_integer(0, SEED_LIMIT), minimum=2, distinct=True),
     "narrow_seed": _integer(0, SEED_LIMIT),
+    "train_sizes": _list_of(_integer(10), distinct=True),  # training images per model (dataset.train_images)
     "device": _device,
     # widths of the other models
     "relu_d_hidden": WIDTH, "narrow_d_hidden": WIDTH, "modular_d_hidden": WIDTH,

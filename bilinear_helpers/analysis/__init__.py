@@ -33,7 +33,7 @@ from .groups import (
     pair_logits,
     restricted_and_excluded_loss,
 )
-from .image_metrics import hoyer_sparsity, pixel_energy_fraction, rarely_inked_pixels, uninked_pixels
+from .image_metrics import hoyer_sparsity, pixel_energy_fraction, rarely_inked_pixels, roughness, uninked_pixels
 from .modularity import (
     ablate_clusters,
     ablation_drops,
@@ -151,6 +151,7 @@ __all__ = [
     "parafac_relative_error",
     "per_class_accuracy",
     "readout_energy",
+    "roughness",
     "pixel_energy_fraction",
     "pixel_features",
     "procrustes_alignment",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from jaxtyping import Bool, Float
 from torch import Tensor
@@ -58,3 +60,17 @@ def hoyer_sparsity(pixels: Float[Tensor, "*batch inp"]) -> Float[Tensor, " *batc
         raise ValueError("hoyer_sparsity needs vectors of at least 2 pixels: with one, flat and sparse are the same")
     ratio = pixels.abs().sum(-1) / pixels.norm(dim=-1)
     return (n**0.5 - ratio) / (n**0.5 - 1)
+
+
+def roughness(pixels: Float[Tensor, "*batch inp"]) -> Float[Tensor, " *batch"]:
+    """How grainy each vector is as a square image: the mean squared difference of horizontally
+    and vertically adjacent pixels over twice the mean square. About 1 for white noise, near 0
+    for an image that changes slowly; the scale and sign of the vector do not matter."""
+    pixels = _nonzero_rows(pixels)
+    side = math.isqrt(pixels.shape[-1])
+    if side * side != pixels.shape[-1]:
+        raise ValueError(f"pixels has {pixels.shape[-1]} values per vector, not a square image")
+    image = pixels.double().reshape(*pixels.shape[:-1], side, side)
+    across = (image[..., :, 1:] - image[..., :, :-1]).pow(2).mean(dim=(-2, -1))
+    down = (image[..., 1:, :] - image[..., :-1, :]).pow(2).mean(dim=(-2, -1))
+    return (across + down) / (4 * image.pow(2).mean(dim=(-2, -1)))

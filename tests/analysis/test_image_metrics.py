@@ -59,3 +59,17 @@ def test_pixel_energy_fraction_is_the_share_of_the_squared_norm():
 def test_images_masks_and_pixels_are_checked(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_roughness_is_one_for_white_noise_and_near_zero_for_smooth_images():
+    from bilinear_helpers.analysis import roughness
+
+    noise = torch.randn(200, 784, generator=torch.Generator().manual_seed(0))
+    assert roughness(noise).mean().item() == pytest.approx(1.0, abs=0.02)
+    ramp = torch.linspace(0, 1, 28)[None, :].expand(28, 28).reshape(784)
+    assert roughness(ramp).item() < 0.01
+    assert roughness(-3 * ramp).item() == pytest.approx(roughness(ramp).item())  # scale and sign free
+    with pytest.raises(ValueError, match="not a square image"):
+        roughness(torch.ones(10))
+    with pytest.raises(ValueError, match="all-zero vector"):
+        roughness(torch.zeros(784))
