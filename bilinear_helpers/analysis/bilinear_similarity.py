@@ -14,6 +14,7 @@ from torch import Tensor, nn
 
 from ..checks import check_tensor
 from ..decomposition import check_decomposable, raw_interaction_matrices, symmetrize
+from ..models import check_classifier
 
 
 def match_eigenvectors(pixels_a: Float[Tensor, "k inp"], pixels_b: Float[Tensor, "k inp"]) -> tuple[
@@ -102,14 +103,15 @@ def subspace_overlap(pixels_a: Float[Tensor, "k inp"], pixels_b: Float[Tensor, "
 
 @torch.no_grad()
 def logit_correlation(model_a: nn.Module, model_b: nn.Module, images: Tensor) -> Float[Tensor, "cls_a cls_b"]:
-    """The empirical correlation, over `images`, of every logit of model a with every logit of model b:
-    what `function_similarity` computes in closed form from the inputs' mean and covariance."""
+    """The empirical correlation, over `images`, of every logit of model a with every logit of model b
+    (any classifiers): for bilinear models, what `function_similarity` computes in closed form
+    from the inputs' mean and covariance."""
     check_tensor("images", images, "n ...", floating=True, finite=True)
     if len(images) < 2:
         raise ValueError("a correlation needs at least 2 images")
     logits = []
     for model in (model_a, model_b):
-        model = check_decomposable(model).eval()
+        model = check_classifier(model).eval()
         parameter = next(model.parameters())
         logits.append(model(images.to(parameter.device, parameter.dtype)).double().cpu())
     a, b = (x - x.mean(dim=0) for x in logits)

@@ -5,7 +5,7 @@ After "Comparing latent dimensions of representations and weights" (Guth et al. 
   copy and the Marchenko-Pastur law, to see which directions training learned;
 - clipping weights or activations to their top k principal directions;
 - aligning two networks' representations with an orthogonal map (Procrustes) and the
-  share of variance it explains (`r2`);
+  alignment score (`r2`, a correlation: its square is roughly the share of variance explained);
 - generating a network by sampling each layer from the trained weight covariance.
 
 For bilinear models pixel space is shared: see `bilinear_similarity` (eigenvectors matched
@@ -141,10 +141,11 @@ def activation_clipping_accuracy(model: nn.Module, block: int, basis: Tensor, ks
 
 def procrustes_alignment(acts1: Float[Tensor, "n d1"], acts2: Float[Tensor, "n d2"],
                          held_out: tuple[Tensor, Tensor] | None = None) -> tuple[Float[Tensor, "d2 d1"], float]:
-    """The orthogonal `A [d2, d1]` with `acts1 @ A.T` closest to `acts2`, and the share of variance it explains.
+    """The orthogonal `A [d2, d1]` with `acts1 @ A.T` closest to `acts2`, and how well it aligns them.
 
     `A = U V^T` from the SVD `U S V^T` of the cross-covariance `acts2^T acts1 / n`. The score
-    `r2 = tr(A^T C21) / sqrt(tr C11 tr C22)` (1 for representations equal up to rotation) is
+    `r2 = tr(A^T C21) / sqrt(tr C11 tr C22)`, a correlation between the rotated representation and
+    the other (1 for representations equal up to rotation; the name follows the tutorial it comes from) is
     computed on `held_out = (acts1, acts2)` of other inputs when given, else on the fit data.
     """
     for key, acts in (("acts1", acts1), ("acts2", acts2)):
@@ -186,7 +187,8 @@ def comparison_matrix(vectors1: Float[Tensor, "k1 d1"], alignment: Float[Tensor,
 
 
 @torch.no_grad()
-def generate_network(reference: ReLUImageClassifier, images: Tensor, seed: int = 0) -> ReLUImageClassifier:
+def generate_network(reference: ReLUImageClassifier, images: Tensor, seed: int = 0,
+                     covariances_from: ReLUImageClassifier | None = None) -> ReLUImageClassifier:
     """A ReLU network whose every layer is drawn from the reference's weight covariance, the readout kept.
 
     Layer by layer (the embedding, then each block's weight): each neuron's weights are
@@ -194,6 +196,8 @@ def generate_network(reference: ReLUImageClassifier, images: Tensor, seed: int =
     the alignment of the reference's input representation to the generated one (none for
     pixels). After each layer the generated representation is aligned to the reference's on
     `images` (`procrustes_alignment`); the trained readout finally reads through that map.
+    `covariances_from` (same architecture; e.g. the untrained initialisation) takes C from
+    another network while keeping every other step: the control for what the covariances add.
     """
     if not isinstance(reference, ReLUImageClassifier) or any(reference.block_bias(b) is not None
                                                               for b in range(reference.n_layer)):
@@ -202,10 +206,14 @@ def generate_network(reference: ReLUImageClassifier, images: Tensor, seed: int =
                          "independent neurons")
     generator = torch.Generator().manual_seed(check_integer("seed", seed, 0, 2**63))
     check_tensor("images", images, "n ...", floating=True, finite=True)
+    source = reference if covariances_from is None else covariances_from
+    if not isinstance(source, ReLUImageClassifier) or source.architecture() != reference.architecture():
+        raise ValueError("covariances_from must be a ReLUImageClassifier of the reference's architecture "
+                         f"({reference.architecture()}), got {type(source).__name__}")
     generated = copy.deepcopy(reference).eval()
     names = ["embedding", *(f"block {b}" for b in range(reference.n_layer))]
-    generated_weights, reference_weights = generated.weight_matrices(), reference.weight_matrices()
-    layers = [(generated_weights[name], reference_weights[name]) for name in names]
+    generated_weights, source_weights = generated.weight_matrices(), source.weight_matrices()
+    layers = [(generated_weights[name], source_weights[name]) for name in names]
     alignment = None  # reference input space -> generated input space
     for index, (gen_weight, ref_weight) in enumerate(layers):
         ref = ref_weight.detach().double()

@@ -107,6 +107,15 @@ def test_generated_network_keeps_shapes_and_spans_and_refuses_bilinear_models(re
                                                                      seed=1).double().readout_weight)  # untouched
     with pytest.raises(ValueError, match="bias-free ReLUImageClassifier"):
         generate_network(BilinearImageClassifier(d_input=20, d_hidden=6, d_output=4), images)
+    # the control: covariances from another network, everything else (alignment, readout) as before
+    assert torch.equal(generate_network(model_low, images, seed=0, covariances_from=model_low).embedding_weight,
+                       generated.embedding_weight)
+    initial = ReLUImageClassifier(d_input=20, d_hidden=12, d_output=4, bias=False, seed=5).double()
+    control = generate_network(model_low, images, seed=0, covariances_from=initial)
+    assert control.embedding_weight[:, 5:].abs().max() > 1e-3  # the initial covariance fills every pixel
+    with pytest.raises(ValueError, match="covariances_from must be a ReLUImageClassifier of the reference's"):
+        generate_network(model_low, images, covariances_from=ReLUImageClassifier(d_input=20, d_hidden=8, d_output=4,
+                                                                                 bias=False))
 
 
 def test_matching_recovers_a_permutation_with_sign_flips():
