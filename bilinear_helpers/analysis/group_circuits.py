@@ -22,6 +22,7 @@ from ..checks import check_integer, check_number, check_tensor
 from ..groups import Group
 from ..groups.checks import check_group
 from ..models import BilinearImageClassifier
+from .group_weights import written_model
 
 
 def generic_unit_vector(dimension: int, seed: int = 0) -> Float[Tensor, " d"]:
@@ -60,13 +61,7 @@ def model_from_matrix_element(group: Group, irrep: str, vector: Tensor | None = 
             left[unit, k] = 1.0
             right[unit, d + j] = 1.0
             head[:, unit] = scale * rho[:, k, j]
-    model = BilinearImageClassifier(d_input=2 * order, d_hidden=width, d_output=order)
-    weights = model.weight_matrices()
-    with torch.no_grad():
-        weights["embedding"].copy_(embed)
-        weights["block 0"].copy_(torch.cat([left, right]))
-        weights["readout"].copy_(head)
-    return model.eval()
+    return written_model(embed, left, right, head)
 
 
 def matrix_element_cube(group: Group, irrep: str, vector: Tensor | None = None) -> Float[Tensor, "a b c"]:

@@ -154,6 +154,23 @@ def rank_at(values: Float[Tensor, "... k"], energy: float = 0.99) -> Tensor:
     return (share < energy - 1e-12).sum(dim=-1) + 1
 
 
+def written_model(embed: Float[Tensor, "hid inp"], left: Float[Tensor, "hid hid"], right: Float[Tensor, "hid hid"],
+                  head: Float[Tensor, "out hid"]) -> BilinearImageClassifier:
+    """A one-block `BilinearImageClassifier` with the given embedding, left, right and readout weights
+    (sizes read off them), in eval mode: how models written by hand from an irrep are built."""
+    sizes: dict[str, int] = {}
+    for key, tensor, axes in (("embed", embed, "hid inp"), ("left", left, "hid hid2"), ("right", right, "hid hid2"),
+                              ("head", head, "out hid")):
+        check_tensor(key, tensor, axes, sizes, floating=True, finite=True)
+    model = BilinearImageClassifier(d_input=sizes["inp"], d_hidden=sizes["hid"], d_output=sizes["out"])
+    weights = model.weight_matrices()
+    with torch.no_grad():
+        weights["embedding"].copy_(embed)
+        weights["block 0"].copy_(torch.cat([left, right]))
+        weights["readout"].copy_(head)
+    return model.eval()
+
+
 def model_from_irrep(group: Group, irrep: str, scale: float = 1.0) -> BilinearImageClassifier:
     """A bilinear model whose logits are exactly `scale * chi(a b c^-1)`, written from rho.
 
@@ -167,7 +184,6 @@ def model_from_irrep(group: Group, irrep: str, scale: float = 1.0) -> BilinearIm
     rho = group.irreps[group.check_irrep(irrep)].float()
     order, d = group.order, rho.shape[-1]
     width = max(2 * d * d, d**3)
-    model = BilinearImageClassifier(d_input=2 * order, d_hidden=width, d_output=order)
     embed, left, right, head = (torch.zeros(width, 2 * order), torch.zeros(width, width),
                                 torch.zeros(width, width), torch.zeros(order, width))
     embed[: d * d, :order] = rho.flatten(start_dim=1).T  # row i*d + j holds rho(a)_ij
@@ -179,12 +195,7 @@ def model_from_irrep(group: Group, irrep: str, scale: float = 1.0) -> BilinearIm
                 left[unit, i * d + j] = 1.0
                 right[unit, d * d + j * d + k] = 1.0
                 head[:, unit] = scale * rho[:, i, k]
-    weights = model.weight_matrices()
-    with torch.no_grad():
-        weights["embedding"].copy_(embed)
-        weights["block 0"].copy_(torch.cat([left, right]))
-        weights["readout"].copy_(head)
-    return model.eval()
+    return written_model(embed, left, right, head)
 
 
 def check_rebuilt(logits: Float[Tensor, "a b c"], interaction: Float[Tensor, "cls in1 in2"]) -> float:
@@ -209,4 +220,5 @@ __all__ = [
     "model_from_irrep",
     "pair_interaction_matrices",
     "rank_at",
+    "written_model",
 ]
