@@ -20,7 +20,7 @@ from .base import (
 )
 from .deep_decomposition import plot_network_spectra, plot_network_truncation
 from .eigenvectors import EigenvectorPlotter, plot_eigenvector_grid, plot_eigenvectors_side_by_side
-from .explorer import eigenvector_explorer, plot_explorer_view, show_interactive
+from .explorer import eigenvector_explorer, plot_explorer_view
 from .groups import (
     plot_block_spectra,
     plot_block_vs_character,
@@ -36,6 +36,7 @@ from .modularity import (
     plot_cluster_matrices,
     plot_distinct_classes,
 )
+from .notebook_output import palette_png, use_palette_png
 from .prediction import plot_prediction
 from .robustness import plot_clean_vs_noisy
 from .shared_features import plot_budget_curves, plot_fit_against_rank, plot_shared_terms, plot_term_removal
@@ -78,6 +79,7 @@ __all__ = [
     "plot_metric_grid",
     "plot_network_spectra",
     "plot_network_truncation",
+    "palette_png",
     "plot_prediction",
     "plot_shared_terms",
     "plot_spectra",
@@ -88,7 +90,7 @@ __all__ = [
     "rank_label",
     "save_figure",
     "show_eigenvector",
-    "show_interactive",
     "to_numpy",
+    "use_palette_png",
     "plot_scan_scores",
 ]

@@ -1,14 +1,16 @@
 """An interactive plotly explorer of pixel-space eigenvectors: a class menu and a rank slider.
 
 Every slider step restyles the same traces (the eigenvector, one spectrum per class, the
-top images) so the saved page stays small; pixel values are stored as whole percentages.
-`plot_explorer_view` draws one state of it with matplotlib: the picture a committed
-notebook carries, since the interactive page is several hundred KB (it goes to `figures/`).
+top images) so the figure stays small enough to keep in a committed notebook: pixel values
+of the eigenvector are whole percentages, and the top images are small grayscale PNGs.
+`plot_explorer_view` draws one state of it with matplotlib, the picture for print and for
+viewers that do not run JavaScript.
 """
 
 from __future__ import annotations
 
-import os
+import base64
+import io
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -20,13 +22,6 @@ from ..checks import check_integer, check_tensor
 from .base import check_indices, maybe_save, pixel_grid, rank_label, show_eigenvector, to_numpy
 from .spectra import draw_spectrum
 
-STATIC_ENV_VAR = "BILINEAR_STATIC_FIGURES"
-
-
-def show_interactive() -> bool:
-    """False when BILINEAR_STATIC_FIGURES=1, as `.ci/execute-notebooks` sets it: committed notebooks stay small."""
-    return os.environ.get(STATIC_ENV_VAR, "") in ("", "0")
-
 
 def _top_images(artifacts, flat: Tensor, c: int, rank: int, n_images: int) -> list[int]:
     """Rows of `flat` with the largest `|lambda (v . x)^2|` for class c's eigenvector at `rank`."""
@@ -34,9 +29,28 @@ def _top_images(artifacts, flat: Tensor, c: int, rank: int, n_images: int) -> li
     return (lam * (flat @ vec) ** 2).abs().argsort(descending=True)[:n_images].tolist()
 
 
-def _picture(t: Tensor, scale: float, grid) -> list:
-    """Whole numbers (percent of `scale`); heatmaps draw row 0 at the bottom, so rows are flipped."""
-    return np.rint(100 * to_numpy(t.reshape(*grid)) / scale).astype(int)[::-1].tolist()
+def _picture(t: Tensor, scale: float, grid) -> dict:
+    """Whole numbers (percent of `scale`) as plotly's typed-array spec (int8, base64), which stays one short
+    string in a notebook; heatmaps draw row 0 at the bottom, so rows are flipped."""
+    percent = np.ascontiguousarray(np.rint(100 * to_numpy(t.reshape(*grid)) / scale).astype(np.int8)[::-1])
+    return {"dtype": "i1", "bdata": base64.b64encode(percent.tobytes()).decode("ascii"),
+            "shape": f"{grid[0]}, {grid[1]}"}
+
+
+def picture_values(spec: dict) -> np.ndarray:
+    """The array a `_picture` spec holds, as plotly.js decodes it (for tests and readers of the JSON)."""
+    shape = tuple(int(n) for n in spec["shape"].split(","))
+    return np.frombuffer(base64.b64decode(spec["bdata"]), dtype=np.int8).reshape(shape)
+
+
+def _png_source(t: Tensor, grid) -> str:
+    """An image with values in [0, 1] as a grayscale PNG data URI, ink dark on white (row 0 at the top)."""
+    from PIL import Image
+
+    pixels = np.rint(255 * (1 - np.clip(to_numpy(t.reshape(*grid)), 0, 1))).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, mode="L").save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _step(artifacts, flat: Tensor, c: int, rank: int, n_images: int, grid) -> list:
@@ -45,8 +59,8 @@ def _step(artifacts, flat: Tensor, c: int, rank: int, n_images: int, grid) -> li
     top = _top_images(artifacts, flat, c, rank, n_images)
     spectra = [c == other for other in range(artifacts.num_outputs)]
     restyle = {
-        "z": [_picture(vec, float(vec.abs().max()), grid)] + [None] * len(spectra)
-        + [_picture(flat[i], 1.0, grid) for i in top],
+        "z": [_picture(vec, float(vec.abs().max()), grid)] + [None] * (len(spectra) + n_images),
+        "source": [None] * (1 + len(spectra)) + [_png_source(flat[i], grid) for i in top],
         "visible": [True] + spectra + [True] * n_images,
         "selectedpoints": [None] + [[rank % artifacts.width] if shown else None for shown in spectra]
         + [None] * n_images,
@@ -65,12 +79,11 @@ def _empty_figure(artifacts, n_images: int):
     fig.add_trace(go.Heatmap(colorscale="RdBu", reversescale=True, showscale=False, zmin=-100, zmax=100,
                              hovertemplate="%{z}% of the largest pixel<extra></extra>"), row=1, col=1)
     for c, name in enumerate(artifacts.names()):
-        fig.add_trace(go.Scatter(y=np.round(to_numpy(artifacts.eigenvalues[c]), 4).tolist(), mode="markers",
+        fig.add_trace(go.Scatter(y=to_numpy(artifacts.eigenvalues[c]).astype(np.float32), mode="markers",
                                  showlegend=False, name=f"class {name}", marker={"size": 4, "color": "gray"},
                                  selected={"marker": {"size": 11, "color": "crimson"}}), row=1, col=2)
     for j in range(n_images):
-        fig.add_trace(go.Heatmap(colorscale="Greys", showscale=False, zmin=0, zmax=100, hoverinfo="skip"),
-                      row=1, col=3 + j)
+        fig.add_trace(go.Image(hoverinfo="skip"), row=1, col=3 + j)
     return fig
 
 
@@ -104,7 +117,7 @@ def eigenvector_explorer(artifacts: DecompositionArtifacts, images: Tensor, k: i
     fig.update_layout(
         sliders=[{"steps": steps, "active": 0, "currentvalue": {"prefix": "class, eigenvector: "}, "pad": {"t": 20}}],
         updatemenus=[{"buttons": buttons, "x": 0, "y": 1.3, "xanchor": "left", "yanchor": "top"}],
-        title={"text": initial[1]["title.text"], "x": 0.2}, height=400, width=1100, margin={"t": 100},
+        title={"text": initial[1]["title.text"], "x": 0.2}, height=400, margin={"t": 100},  # width: the page's
     )
     for col in [1] + [3 + j for j in range(n_images)]:
         fig.update_xaxes(showticklabels=False, row=1, col=col)

@@ -1,7 +1,12 @@
 """The interactive explorer (plotly) and its static view (matplotlib)."""
 
+import base64
+import io
+
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from bilinear_helpers import BilinearImageClassifier, decompose_bilinear_model, figures_dir
 from bilinear_helpers import plotting as P
@@ -24,10 +29,19 @@ def test_explorer_steps_restyle_every_trace_consistently(artifacts):
     assert layout["title.text"].startswith("class b, eigenvector +2")
     assert restyle["visible"][1:5] == [False, True, False, False]
     assert restyle["selectedpoints"][2] == [12 - 2]
-    assert max(max(abs(v) for v in row) for row in restyle["z"][0]) == 100
+    picture = P.explorer.picture_values(restyle["z"][0])
+    assert np.abs(picture).max() == 100
     vector = artifacts.pixel_eigenvectors[1, -2]
     expected = torch.round(100 * vector / vector.abs().max()).reshape(28, 28).flip(0)  # row 0 is drawn at the bottom
-    assert torch.equal(torch.tensor(restyle["z"][0], dtype=torch.float64), expected)
+    assert torch.equal(torch.tensor(picture, dtype=torch.float64), expected)
+    flat = images.reshape(25, -1).double()
+    strongest = (artifacts.eigenvalues[1, -2] * (flat @ vector) ** 2).abs().argmax()
+    assert restyle["z"][5:] == [None] * 3 and restyle["source"][:5] == [None] * 5
+    png = restyle["source"][5]
+    assert png.startswith("data:image/png;base64,")
+    pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(png.split(",", 1)[1]))), dtype=np.float64)
+    expected_ink = np.rint(255 * (1 - flat[strongest].reshape(28, 28).numpy()))  # dark ink on white, row 0 on top
+    assert np.array_equal(pixels, expected_ink)
     html = (figures_dir() / "explorer.html").read_text()
     assert 'id="bilinear-explorer"' in html and "cdn.plot.ly" in html
     buttons = fig.layout.updatemenus[0].buttons
@@ -52,10 +66,3 @@ def test_the_explorer_needs_pixel_space_eigenvectors():
         P.eigenvector_explorer(deep, torch.rand(3, 784))
 
 
-def test_static_figures_switch(monkeypatch):
-    monkeypatch.delenv(P.explorer.STATIC_ENV_VAR, raising=False)
-    assert P.show_interactive()
-    monkeypatch.setenv(P.explorer.STATIC_ENV_VAR, "0")
-    assert P.show_interactive()
-    monkeypatch.setenv(P.explorer.STATIC_ENV_VAR, "1")
-    assert not P.show_interactive()
