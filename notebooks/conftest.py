@@ -1,7 +1,8 @@
 """nbval settings for the tutorial notebooks.
 
 - Only the numbered tutorial notebooks (`NN_name.ipynb`) are checked: a papermill output
-  such as `out.ipynb` saved here is not a reference notebook.
+  such as `out.ipynb` saved here is not a reference notebook, nor are the copies the web
+  book's build keeps in `_build/`.
 - `SKIP_NOTEBOOKS` lists notebooks nbval should not run, with the reason (none today).
 - Every notebook cell carries the `notebooks` marker, so `pytest -m "not notebooks"` runs the
   helper tests alone.
@@ -20,6 +21,8 @@ SKIP_NOTEBOOKS: dict[str, str] = {}  # {"NN_name.ipynb": "why it cannot run unde
 
 
 def pytest_ignore_collect(collection_path, config):
+    if collection_path == HERE / "_build":  # the web book's build: copies of the notebooks, not references
+        return True
     if collection_path.suffix != ".ipynb" or collection_path.parent != HERE:
         return None
     if not TUTORIAL_NOTEBOOK.match(collection_path.name) or collection_path.name in SKIP_NOTEBOOKS:
