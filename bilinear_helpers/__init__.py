@@ -27,7 +27,7 @@ the two inputs of an interaction matrix (the block's input space), `comp` eigen-
 `inp` pixel.
 """
 
-from . import analysis, data, groups, plotting, training
+from . import analysis, data, exercises, groups, plotting, training
 from .artifacts import DecompositionArtifacts
 from .checks import ConfigError
 from .config import ExperimentConfig
@@ -78,6 +78,7 @@ __all__ = [
     "check_parameters",
     "clusterability",
     "data",
+    "exercises",
     "data_dir",
     "dataset_files_present",
     "decompose",
