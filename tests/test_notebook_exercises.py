@@ -1,5 +1,5 @@
 """Every notebook poses one to three exercises, each with a check from `bh.exercises` and a solution in a
-collapsed cell (Jupyter: source_hidden; Colab: a form; the book: hide-input) that nbval runs."""
+collapsed cell (Jupyter: source and outputs hidden; Colab: a form; the book: hide-cell) that nbval runs."""
 
 import json
 import re
@@ -12,7 +12,8 @@ import bilinear_helpers as bh
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 HEADING = re.compile(r"^### Exercise (\d\d)\.(\d) · \S")
 CHECK_CALL = re.compile(r"bh\.exercises\.(check_\w+)\(")
-COLLAPSED = {"cellView": "form", "jupyter": {"source_hidden": True}, "tags": ["hide-input", "solution"]}
+COLLAPSED = {"cellView": "form", "jupyter": {"outputs_hidden": True, "source_hidden": True},
+             "tags": ["hide-cell", "solution"]}  # Jupyter and the book hide code and output; Colab the code
 
 
 def exercises(path: Path) -> list[tuple[str, list[dict]]]:

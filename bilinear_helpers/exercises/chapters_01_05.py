@@ -121,7 +121,7 @@ def check_logit_from_eigenvalues(model: nn.Module, image: Tensor, cls: int, answ
     answer = as_number("answer", answer)
     scale = float(logits.abs().max())
     if abs(answer - logits[cls]) <= 1e-4 * scale:
-        return f"sum_i lambda_i (v_i . h)^2 = {answer:.3f}, the model's logit for class {cls}."
+        return f"your number is the model's logit for class {cls} (to 1e-4 of the largest logit)."
     others = [c for c in range(len(logits)) if c != cls and abs(answer - logits[c]) <= 1e-4 * scale]
     if others:
         raise WrongAnswer(f"that is the logit of class {others[0]}: use eigenvalues[{cls}] and eigenvectors[{cls}].")

@@ -174,9 +174,10 @@ def check_block_rank(model: nn.Module, my_rank: Any) -> str:
         raise WrongAnswer("That counts every singular value, float noise included: count only those above 1e-6 "
                           "of each block's largest.")
     if answer in (rank**2, rank**0.5):
-        raise WrongAnswer(f"{answer} is what the other solution would give (rank d for a single matrix element, d^2 "
-                          "for a character); this model's blocks say which one it computes: count their singular "
-                          "values.")
+        width = " and, here, the hidden width" if answer == model.d_hidden else ""
+        raise WrongAnswer(f"{answer} is what the other solution would give{width} (rank d for a single matrix "
+                          "element, d^2 for a character); this model's blocks say which one it computes: count their "
+                          "singular values.")
     if answer == model.d_hidden:
         raise WrongAnswer(f"{answer} is the hidden width, which only bounds the rank: count the singular values.")
     raise WrongAnswer(f"That is not the rank (yours: {answer}): count, for each output c, the singular values of its "

@@ -1,4 +1,4 @@
-"""What every exercise check shares: one verdict printed for the reader, returned as a bool.
+"""What every exercise check shares: one verdict printed for the reader, returned as a `Verdict` (a bool).
 
 A check never raises on a wrong answer: it says what is wrong and why, so the reader can
 try again. Solution cells write `assert check_...(answer)`, so nbval fails if a solution
@@ -21,16 +21,33 @@ class WrongAnswer(Exception):
     """Raised inside a check to stop early; its message is what the reader sees."""
 
 
-def verdict(correct: bool, message: str) -> bool:
-    """Print "Correct:" or "Not yet:" with the reason, and return `correct`."""
+class Verdict:
+    """A check's answer: true when the answer is right. Jupyter shows nothing for it (the check has
+    printed its message already), so a check on a cell's last line adds no `True`/`False` line."""
+
+    def __init__(self, correct: bool):
+        self.correct = bool(correct)
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.correct})"
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
+def verdict(correct: bool, message: str) -> Verdict:
+    """Print "Correct:" or "Not yet:" with the reason; the returned `Verdict` is true when correct."""
     print(f"{CORRECT if correct else NOT_YET} {message}")
-    return correct
+    return Verdict(correct)
 
 
 def graded(check):
     """Turn a check that raises `WrongAnswer` or returns its success message into one that prints a verdict."""
 
-    def run(*args, **kwargs) -> bool:
+    def run(*args, **kwargs) -> Verdict:
         try:
             message = check(*args, **kwargs)
         except WrongAnswer as wrong:

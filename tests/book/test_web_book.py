@@ -134,9 +134,10 @@ def test_page_loads_offline_with_images_math_and_navigation(browser, site, name)
                                  ".every(d => !d.open)"), f"{name}: a solution is shown before it is asked for"
             first = solutions.first
             first.scroll_into_view_if_needed()
-            assert not first.locator(".cell_input").is_visible()
+            assert not first.locator(".cell_input").is_visible() and not first.locator(".cell_output").is_visible()
             first.locator("summary").click()
             assert first.locator(".cell_input").is_visible(), f"{name}: the solution does not open"
+            assert first.locator(".cell_output").is_visible(), f"{name}: the solution's reply does not show"
 
         index = order.index(name)
         last = index + 1 == len(order)

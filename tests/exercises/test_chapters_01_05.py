@@ -135,3 +135,17 @@ def test_truncated_accuracy(capsys):
     assert not ok and "most positive" in out
     ok, out = verdict(capsys, check_truncated_accuracy, model, images, labels, 2, 40.0)
     assert not ok and "between 0 and 1" in out
+
+
+def test_a_verdict_is_a_bool_that_jupyter_does_not_display(capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    layer = bh.Bilinear(d_in=3, d_out=2)
+    result = check_layer_as_matrices(layer, ...)
+    assert not result and repr(result) == "Verdict(False)"
+    shell = InteractiveShell.instance()
+    try:
+        data, _ = shell.display_formatter.format(result)
+        assert data == {}  # nothing shown below the printed message
+    finally:
+        InteractiveShell.clear_instance()

@@ -33,13 +33,13 @@ def verdict(capsys, check, *args) -> tuple[bool, str]:
 
 def assert_right(capsys, check, *args) -> str:
     result, out = verdict(capsys, check, *args)
-    assert result is True and out.startswith("Correct:"), out
+    assert bool(result) is True and out.startswith("Correct:"), out
     return out
 
 
 def assert_wrong(capsys, check, *args, says: str) -> None:
     result, out = verdict(capsys, check, *args)
-    assert result is False and out.startswith("Not yet:"), out
+    assert bool(result) is False and out.startswith("Not yet:"), out
     assert says in out, out
 
 
