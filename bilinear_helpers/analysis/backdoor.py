@@ -50,6 +50,12 @@ def _one_block(model):
     return model
 
 
+def pixel_concentration(images: Float[Tensor, "*batch inp"], top_pixels: int) -> Float[Tensor, "*batch"]:
+    """The share of each image's squared norm on its `top_pixels` largest (squared) pixels."""
+    energy = images.square() / images.square().sum(-1, keepdim=True)
+    return energy.sort(dim=-1, descending=True).values[..., :top_pixels].sum(-1)
+
+
 def trigger_scan(model, train_images: Tensor, n_components: int = 3, top_share: float = 0.02,
                  threshold: float = CONCENTRATION_THRESHOLD) -> ScanReport:
     """Score every class of a one-block model for a compact trigger, from its weights.
@@ -68,7 +74,7 @@ def trigger_scan(model, train_images: Tensor, n_components: int = 3, top_share: 
     images = torch.stack([artifacts.pixel_eigenvectors[c, top[c]] for c in range(len(top))])  # [cls, k, inp]
     energy = images.square() / images.square().sum(-1, keepdim=True)
     top_pixels = max(1, round(top_share * energy.shape[-1]))
-    concentration = energy.sort(dim=-1, descending=True).values[..., :top_pixels].sum(-1)  # [cls, k]
+    concentration = pixel_concentration(images, top_pixels)  # [cls, k]
     rare = pixel_energy_fraction(images, rarely_inked_pixels(train_images).to(images.device))
     best = concentration.argmax(-1)
     classes = torch.arange(len(top))

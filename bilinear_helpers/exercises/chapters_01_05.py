@@ -15,9 +15,10 @@ from einops import einsum
 from jaxtyping import Float, Int64
 from torch import Tensor, nn
 
+from ..analysis.truncation import truncated_accuracy
 from ..decomposition import decompose_bilinear_model, decompose_direction, symmetrize
 from ..models import ReLUImageClassifier
-from .feedback import WrongAnswer, as_integer, as_number, as_tensor, graded, relative_error
+from .feedback import WrongAnswer, as_integer, as_number, as_tensor, graded, matches, relative_error
 
 __all__ = [
     "check_folded_readout",
@@ -29,13 +30,6 @@ __all__ = [
     "check_truncated_accuracy",
 ]
 
-TOLERANCE = 1e-6
-
-
-def _matches(answer: Tensor, expected: Tensor) -> bool:
-    return relative_error(answer, expected.double()) < TOLERANCE
-
-
 @graded
 def check_layer_as_matrices(layer: nn.Module, answer) -> str:
     """Exercise 01.1: one symmetric matrix per output o with `g(h)_o = h^T Q_o h`: `[out, in1, in2]`.
@@ -45,8 +39,8 @@ def check_layer_as_matrices(layer: nn.Module, answer) -> str:
     left, right = layer.left_weight.detach().double(), layer.right_weight.detach().double()
     raw = einsum(left, right, "out in1, out in2 -> out in1 in2")
     answer = as_tensor("answer", answer, tuple(raw.shape))
-    if _matches(symmetrize(answer), symmetrize(raw)):
-        if not _matches(answer, answer.transpose(1, 2)):
+    if matches(symmetrize(answer), symmetrize(raw)):
+        if not matches(answer, answer.transpose(1, 2)):
             raise WrongAnswer("your matrices give the right outputs, but they are not symmetric: "
                               "symmetrise them with (B + B^T) / 2. Only the symmetric part acts on h^T B h, "
                               "and only a symmetric matrix has the real, orthogonal eigenvectors notebook 02 reads.")
@@ -56,7 +50,7 @@ def check_layer_as_matrices(layer: nn.Module, answer) -> str:
         if not torch.allclose(einsum(h, answer, h, "in1, out in1 in2, in2 -> out"), outputs, rtol=1e-5, atol=1e-8):
             raise WrongAnswer("h^T Q_o h differs from the layer's output on a random h beyond float precision.")
         return "your matrices are symmetric, and h^T Q_o h gives the layer's outputs on a random h."
-    if _matches(symmetrize(answer), symmetrize(einsum(left, left, "out in1, out in2 -> out in1 in2"))):
+    if matches(symmetrize(answer), symmetrize(einsum(left, left, "out in1, out in2 -> out in1 in2"))):
         raise WrongAnswer("you paired L with itself: each output multiplies L h by R h, so Q_o pairs row o of L "
                           "with row o of R.")
     error = relative_error(symmetrize(answer), symmetrize(raw))
@@ -100,11 +94,11 @@ def check_folded_readout(model: nn.Module, answer) -> str:
                                                          model.right_weight(-1)))
     raw = einsum(readout, left, right, "cls out, out in1, out in2 -> cls in1 in2")
     answer = as_tensor("answer", answer, tuple(raw.shape))
-    if _matches(answer, symmetrize(raw)):
+    if matches(answer, symmetrize(raw)):
         return "your Q equals the decomposition's, symmetrised."
-    if _matches(answer, raw) or _matches(answer, raw.transpose(1, 2)):
+    if matches(answer, raw) or matches(answer, raw.transpose(1, 2)):
         raise WrongAnswer("that is the raw matrix B (or its transpose): symmetrise it, Q = (B + B^T) / 2.")
-    if _matches(answer, -symmetrize(raw)):
+    if matches(answer, -symmetrize(raw)):
         raise WrongAnswer("the sign is flipped: every term is + U[c, o] L[o] (x) R[o].")
     raise WrongAnswer(f"your Q differs from sym(B) by {relative_error(answer, symmetrize(raw)):.2f} (relative). "
                       "Sum over `out` with the readout as weights: einsum 'cls out, out in1, out in2 -> cls in1 in2'.")
@@ -180,17 +174,17 @@ def check_pulled_back_matrix(model: nn.Module, direction: Float[Tensor, " d"], a
     left, right = model.left_weight(0).detach().double(), model.right_weight(0).detach().double()
     expected = symmetrize(einsum(u, left, right, "out, out in1, out in2 -> in1 in2"))
     answer = as_tensor("answer", answer, tuple(expected.shape))
-    if _matches(answer, expected):
+    if matches(answer, expected):
         rebuilt = decompose_direction(model, block=0, direction=u)
         same = torch.allclose(rebuilt.interactions[0], expected, atol=1e-10)
         return f"your matrix is block 0's quadratic form of u . h1 (the same as decompose_direction: {same})."
     raw = einsum(u, left, right, "out, out in1, out in2 -> in1 in2")
-    if _matches(answer, raw) or _matches(answer, raw.T):
+    if matches(answer, raw) or matches(answer, raw.T):
         raise WrongAnswer("that is the raw matrix: symmetrise it, (B + B^T) / 2.")
     if model.n_layer > 1:
         upper = symmetrize(einsum(u, model.left_weight(1).detach().double(), model.right_weight(1).detach().double(),
                                   "out, out in1, out in2 -> in1 in2"))
-        if _matches(answer, upper):
+        if matches(answer, upper):
             raise WrongAnswer("those are block 1's weights: u lives in block 0's output, so fold it into "
                               "model.left_weight(0) and model.right_weight(0).")
     raise WrongAnswer(f"your matrix differs from sym(sum_o u_o L0[o] (x) R0[o]) by "
@@ -210,7 +204,7 @@ def check_truncated_accuracy(model: nn.Module, images: Tensor, labels: Int64[Ten
         kept = contributions.gather(2, index[None].expand(len(contributions), -1, -1)).sum(-1)
         return (kept.argmax(-1) == labels).double().mean().item()
 
-    expected = accuracy_keeping(artifacts.top(n, by="abs"))
+    expected = truncated_accuracy(artifacts, h, labels, [n], by="abs")[0]
     answer = as_number("answer", answer)
     if abs(answer - expected) < 1e-9:
         return f"keeping {n} components per class gives accuracy {expected:.3f}."

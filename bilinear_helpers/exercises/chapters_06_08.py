@@ -15,7 +15,7 @@ from ..artifacts import DecompositionArtifacts
 from ..decomposition import check_decomposable, raw_interaction_matrices, symmetrize
 from ..groups import Group
 from ..models import check_classifier
-from ..training.clusterability import block_clusters
+from ..training.clusterability import block_clusters, clusterability
 from .feedback import WrongAnswer, as_integer, as_number, as_tensor, graded
 
 __all__ = ["check_block_rank", "check_cluster_off_drops", "check_clusterability", "check_eigenvector_cosines",
@@ -237,7 +237,7 @@ def check_clusterability(weight: Any, n_clusters: int, my_clusterability: Any) -
         return inside / values.sum() if normalise else inside
 
     contiguous = block_clusters(w.shape[0], k), block_clusters(w.shape[1], k)
-    expected = share(w**2, *contiguous)
+    expected = clusterability(w, *contiguous)
     if abs(answer - expected) < 1e-6:
         return f"C = {expected:.3f} with {k} clusters (about 1/k = {1 / k:.2f} for a weight with no structure)."
     per_unit = min(w.shape) // k

@@ -6,11 +6,11 @@ import torch
 from jaxtyping import Float
 from torch import Tensor
 
-from ..analysis.backdoor import CONCENTRATION_THRESHOLD
+from ..analysis.backdoor import CONCENTRATION_THRESHOLD, pixel_concentration
 from ..analysis.network_truncation import truncate_network
 from ..analysis.shared_features import SharedBasis, shared_terms
-from ..decomposition import check_decomposable, raw_interaction_matrices, symmetrize
-from .feedback import WrongAnswer, as_integer, as_tensor, graded, relative_error
+from ..decomposition import check_decomposable, decompose_bilinear_model
+from .feedback import WrongAnswer, as_integer, as_tensor, graded, matches, relative_error
 
 __all__: list[str] = [
     "check_block_cut",
@@ -20,10 +20,6 @@ __all__: list[str] = [
     "check_top_concentration",
     "check_trigger_pixels",
 ]
-
-
-def _close(answer: Tensor, expected: Tensor, tolerance: float = 1e-6) -> bool:
-    return answer.shape == expected.shape and relative_error(answer, expected) < tolerance
 
 
 def _logits(name: str, answer, n: int, n_classes: int, other: tuple[int, str] | None = None) -> Tensor:
@@ -49,16 +45,16 @@ def check_cp_logits(basis: SharedBasis, h: Float[Tensor, "batch in"], answer) ->
                      (rank, "one column per term. Weight the terms with the readout D and sum them: "
                             "each logit is sum_r D[c, r] [(p_r . h)^2 - (m_r . h)^2]."))
     expected = basis(h)  # the basis holds detached tensors: no gradients to switch off
-    if _close(answer, expected):
+    if matches(answer, expected):
         return (f"every logit of the rank-{rank} fit is a weighted difference of two squares per term (largest "
                 f"logit {float(expected.abs().max()):.2f}); the fit is a bilinear layer of {rank} units.")
-    if _close(answer, -expected):
+    if matches(answer, -expected):
         raise WrongAnswer("the sign is flipped: a term is p p^T - m m^T, so (p . h)^2 counts for the class and "
                           "(m . h)^2 against it, with p = (l + r) / 2.")
-    if _close(answer, ((h @ (left + right).T) ** 2 + (h @ (left - right).T) ** 2) @ readout.T / 4):
+    if matches(answer, ((h @ (left + right).T) ** 2 + (h @ (left - right).T) ** 2) @ readout.T / 4):
         raise WrongAnswer("you added the two squares: the negative feature m is subtracted, "
                           "(p . h)^2 - (m . h)^2 = (l . h)(r . h).")
-    if _close(answer, 4 * expected):
+    if matches(answer, 4 * expected):
         raise WrongAnswer("your logits are 4 times too large: p and m are the half-sum and half-difference, "
                           "(l + r) / 2 and (l - r) / 2.")
     raise WrongAnswer(f"your logits differ from the fit's (relative error {relative_error(answer, expected):.2g}). "
@@ -126,22 +122,22 @@ def check_block_cut(model, bases, block: int, k: int, images: Tensor, answer) ->
             return truncate_network(model, [k if b in blocks else model.d_hidden for b in range(n)], bases)(x).double()
 
     expected = cut({block})
-    if _close(answer, expected):
+    if matches(answer, expected):
         return (f"with block {block}'s input kept in {k} of {model.d_hidden} directions, your logits match "
                 f"truncate_network (relative error under 1e-6).")
     rows = (bases[block].basis if hasattr(bases[block], "basis") else torch.as_tensor(bases[block])).double()
-    if _close(answer, cut(set())):
+    if matches(answer, cut(set())):
         raise WrongAnswer("these are the full model's logits: nothing was cut. Project the block's input onto the "
                           "top k directions, h @ V_k.T @ V_k.")
-    if _close(answer, _projected(model, block, x, rows[-k:].mT @ rows[-k:])):
+    if matches(answer, _projected(model, block, x, rows[-k:].mT @ rows[-k:])):
         raise WrongAnswer("you kept the last k rows, the weakest: the basis is ordered largest singular value "
                           "first, so the top k are rows [:k].")
-    if _close(answer, _projected(model, block, x, rows[:, :k] @ rows[:, :k].mT)):
+    if matches(answer, _projected(model, block, x, rows[:, :k] @ rows[:, :k].mT)):
         raise WrongAnswer("you took k columns: in `basis` each direction is a row, so V_k is basis[:k].")
-    if n > 1 and _close(answer, cut(set(range(n)))):
+    if n > 1 and matches(answer, cut(set(range(n)))):
         raise WrongAnswer(f"you cut every block to {k}: cut only block {block}'s input and leave the others whole.")
     for other in set(range(n)) - {block}:
-        if _close(answer, cut({other})):
+        if matches(answer, cut({other})):
             raise WrongAnswer(f"you cut block {other}'s input; the exercise cuts block {block}'s.")
     raise WrongAnswer(f"your logits differ from the cut model's (relative error {relative_error(answer, expected):.2g}"
                       f"). Hint: h = model.block_input(x, {block}); P = V[:k].mT @ V[:k]; then "
@@ -195,16 +191,15 @@ def check_single_block_cuts(model, bases, k: int, images: Tensor, labels: Tensor
 
 
 def _eigenvectors(model) -> tuple[Tensor, Tensor]:
-    """A one-block model's eigenvectors as rows `[cls, comp, in]` (eigenvalues ascending) and its `E` `[in, inp]`."""
-    model = check_decomposable(model)
-    _, vectors = torch.linalg.eigh(symmetrize(raw_interaction_matrices(model)))
-    return vectors.mT[..., :model.d_hidden], model.embedding_weight.double().cpu()  # a bias's constant row dropped
+    """A one-block model's eigenvectors as rows `[cls, comp, in]` and as images `[cls, comp, inp]`, eigenvalues
+    ascending."""
+    artifacts = decompose_bilinear_model(check_decomposable(model))
+    return artifacts.eigenvectors, artifacts.pixel_eigenvectors
 
 
 def _concentration(images: Float[Tensor, "... inp"], n_pixels: int, squared: bool = True) -> Tensor:
-    energy = images.square() if squared else images.abs()
-    energy = energy / energy.sum(-1, keepdim=True)
-    return energy.sort(dim=-1, descending=True).values[..., :n_pixels].sum(-1)
+    """The scan's concentration; `squared=False`: the same share of |pixel| instead of pixel^2 (a slip)."""
+    return pixel_concentration(images if squared else images.abs().sqrt(), n_pixels)
 
 
 @graded
@@ -213,8 +208,8 @@ def check_top_concentration(model, answer, top_share: float = 0.02) -> str:
 
     `E^T v` with v = eigenvectors[c, -1]: the share of its squared norm on its `top_share` largest pixels, `[cls]`.
     """
-    vectors, embedding = _eigenvectors(model)
-    images = vectors[:, [0, -1]] @ embedding  # [cls, 2, inp]: the most negative and the most positive as images
+    vectors, pixel_vectors = _eigenvectors(model)
+    images = pixel_vectors[:, [0, -1]]  # [cls, 2, inp]: the most negative and the most positive as images
     (n_classes, _, inp), n_pixels = images.shape, max(1, round(top_share * images.shape[-1]))
     answer = as_tensor("my_concentration", answer, (n_classes,))
     expected = _concentration(images[:, -1], n_pixels)
@@ -257,8 +252,8 @@ def check_trigger_pixels(model, target: int, answer, n_pixels: int = 16, n_compo
     Among the `n_components` most positive eigenvectors, the most concentrated `E^T v`; its `n_pixels` largest
     squared pixels, as a bool mask `[inp]` or image-shaped.
     """
-    vectors, embedding = _eigenvectors(model)
-    images = vectors[target] @ embedding  # [comp, inp], eigenvalues ascending
+    vectors, pixel_vectors = _eigenvectors(model)
+    images = pixel_vectors[target]  # [comp, inp], eigenvalues ascending
     inp = images.shape[-1]
     tensor = as_tensor("my_trigger_mask", answer)
     if tensor.numel() == vectors.shape[-1] and tensor.numel() != inp:

@@ -95,3 +95,8 @@ def as_integer(name: str, answer: Any, low: int, high: int) -> int:
 def relative_error(answer: Tensor, expected: Tensor) -> float:
     """`|answer - expected| / |expected|` (Frobenius norms)."""
     return float((answer - expected).norm() / expected.norm().clamp_min(1e-30))
+
+
+def matches(answer: Tensor, expected: Tensor, tolerance: float = 1e-6) -> bool:
+    """Same shape, and equal to `tolerance` relative to `expected` (Frobenius norms)."""
+    return answer.shape == expected.shape and relative_error(answer, expected.double()) < tolerance
